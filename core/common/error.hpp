@@ -1,0 +1,47 @@
+// Errc: every expected failure in Huddle, as a boost::system error category.
+// Result<T> = boost::system::result<T>. The mapping to wire ErrorCodes and WebSocket close codes
+// lives only in server/codec/wire_errors.cpp.
+#pragma once
+
+#include <string_view>
+#include <system_error>
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+namespace huddle {
+
+enum class Errc {
+  kOk = 0,
+  kMalformedFrame,        // Bytes are not a decodable ClientFrame.
+  kInvalidArgument,       // A field breaks a documented limit.
+  kUnauthenticated,       // Command before Hello.
+  kAlreadyAuthenticated,  // A second Hello.
+  kRoomNotFound,
+  kRoomExists,
+  kNotJoined,
+  kPermissionDenied,
+  kStorageUnavailable,    // The log failed; nothing was acked. Retryable.
+  kConflict,              // Append whose prev_seq is not the stored head (internal; room resyncs).
+  kOverloaded,            // Too much in flight. Retryable.
+  kInternal,
+};
+
+const boost::system::error_category& huddle_category() noexcept;
+
+inline boost::system::error_code make_error_code(Errc e) noexcept {
+  return {static_cast<int>(e), huddle_category()};
+}
+
+template <class T>
+using Result = boost::system::result<T>;
+
+// Swallowing an error is explicit and greppable.
+inline void ignore_error(const boost::system::error_code& /*ec*/, std::string_view /*why*/) {}
+
+}  // namespace huddle
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<huddle::Errc> : std::true_type {};
+}  // namespace boost::system

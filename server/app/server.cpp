@@ -1,0 +1,137 @@
+#include "server/app/server.hpp"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "server/codec/wire_errors.hpp"
+#include "server/net/listener.hpp"
+#include "server/net/session.hpp"
+#include "server/room/room_registry.hpp"
+#include "server/store/memory_event_log.hpp"
+#include "server/store/rocksdb_event_log.hpp"
+#include "server/util/clock.hpp"
+#include "server/util/log.hpp"
+#include "server/util/shards.hpp"
+
+namespace huddle::app {
+
+namespace asio = boost::asio;
+
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), clock_(std::make_unique<SystemClock>()) {}
+
+Server::~Server() {
+  stop();
+  // Order matters: the log's last callbacks post to the (stopped) shards, and handlers that the
+  // shards still hold refer to the contexts below.
+  listener_.reset();
+  log_.reset();
+  shards_.reset();
+  reader_.reset();
+  registry_.reset();
+  net_ctx_.reset();
+  room_ctx_.reset();
+}
+
+std::uint64_t Server::epoch() const noexcept { return log_ ? log_->epoch().value() : 0; }
+
+std::int64_t Server::connections() const noexcept {
+  return net_ctx_ ? net_ctx_->connections.load() : 0;
+}
+
+boost::system::error_code Server::start() {
+  if (options_.ephemeral) {
+    log_ = std::make_unique<store::MemoryEventLog>();
+  } else {
+    auto opened = store::RocksDbEventLog::open(
+        store::RocksDbOptions{.path = options_.data_dir, .durability = options_.durability});
+    if (!opened) {
+      log::app()->error("cannot open store dir={} err={}", options_.data_dir,
+                        opened.error().message());
+      return opened.error();
+    }
+    log_ = std::move(*opened);
+  }
+  const std::size_t threads =
+      options_.threads != 0 ? options_.threads
+                            : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  shards_ = std::make_unique<ShardSet>(threads);
+  reader_ = std::make_unique<asio::thread_pool>(1);
+
+  room_ctx_ = std::make_unique<room::RoomContext>();
+  room_ctx_->shards = shards_.get();
+  room_ctx_->log = log_.get();
+  room_ctx_->clock = clock_.get();
+  room_ctx_->reader = reader_->get_executor();
+  room_ctx_->options = options_.room;
+  registry_ = std::make_unique<room::RoomRegistry>(*room_ctx_);
+  if (auto ec = registry_->load_directory()) {
+    return ec;
+  }
+
+  net_ctx_ = std::make_unique<net::NetContext>();
+  net_ctx_->shards = shards_.get();
+  net_ctx_->rooms = registry_.get();
+  net_ctx_->epoch = log_->epoch().value();
+  net_ctx_->server_version = "huddle/0.1.0";
+  net_ctx_->options = options_.net;
+
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) {
+    return ec;
+  }
+  listener_ = std::make_shared<net::Listener>(shards_->context(0), *net_ctx_);
+  try {
+    listener_->listen({address, options_.port});
+  } catch (const boost::system::system_error& e) {
+    return e.code();
+  }
+  port_ = listener_->local_endpoint().port();
+  listener_->run();
+  shards_->start();
+  started_ = true;
+  log::app()->info("listening addr={}:{} threads={} durability={} epoch={}", options_.host, port_,
+                   threads,
+                   options_.ephemeral ? "memory"
+                   : options_.durability == store::Durability::kSync ? "sync"
+                                                                     : "wal",
+                   log_->epoch().value());
+  return {};
+}
+
+void Server::stop() {
+  if (!started_ || stopped_) {
+    return;
+  }
+  stopped_ = true;
+  listener_->stop();
+  std::vector<std::shared_ptr<net::Session>> sessions;
+  {
+    std::lock_guard lock(net_ctx_->sessions_mu);
+    for (auto& [id, weak] : net_ctx_->sessions) {
+      if (auto s = weak.lock()) {
+        sessions.push_back(std::move(s));
+      }
+    }
+  }
+  for (auto& s : sessions) {
+    s->close_from_anywhere(codec::close_code::kGoingAway);
+  }
+  sessions.clear();
+  // Give clients a moment to answer the close handshake; bounded.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (net_ctx_->connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  shards_->stop();
+  reader_->stop();
+  reader_->join();
+  log::app()->info("stopped");
+}
+
+}  // namespace huddle::app

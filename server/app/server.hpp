@@ -1,0 +1,67 @@
+// Server: wires the path of one message together: shards (I/O threads), the EventLog and its
+// reader executor, the RoomRegistry, and the Listener. Tests run it in-process on port 0.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "core/common/error.hpp"
+#include "server/app/server_options.hpp"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace huddle {
+class ShardSet;
+class Clock;
+}  // namespace huddle
+
+namespace huddle::net {
+class Listener;
+struct NetContext;
+}  // namespace huddle::net
+
+namespace huddle::room {
+class RoomRegistry;
+struct RoomContext;
+}  // namespace huddle::room
+
+namespace huddle::app {
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
+  ~Server();
+
+  // Opens the store, loads the room directory, binds and starts the threads.
+  // Errors: the store cannot be opened (kStorageUnavailable), or the address cannot be bound.
+  [[nodiscard]] boost::system::error_code start();
+  // Graceful: stop accepting, close every connection with 1001, stop the threads, close the
+  // store. Idempotent.
+  void stop();
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  [[nodiscard]] std::uint64_t epoch() const noexcept;
+  [[nodiscard]] std::int64_t connections() const noexcept;
+
+ private:
+  ServerOptions options_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<store::EventLog> log_;
+  std::unique_ptr<room::RoomContext> room_ctx_;
+  std::unique_ptr<room::RoomRegistry> registry_;
+  std::unique_ptr<net::NetContext> net_ctx_;
+  std::unique_ptr<boost::asio::thread_pool> reader_;
+  std::unique_ptr<ShardSet> shards_;
+  std::shared_ptr<net::Listener> listener_;
+  std::uint16_t port_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace huddle::app

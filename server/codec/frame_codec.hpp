@@ -1,0 +1,58 @@
+// Frame codec: the two wire encodings of protocol v1.
+//   huddle.v1+proto: binary WebSocket messages, protobuf ClientFrame / ServerFrame.
+//   huddle.v1+json : text WebSocket messages, proto3 canonical JSON of the same messages.
+// Pure functions; no sockets. Events are encoded once per encoding as "pieces" that the writer
+// concatenates into one EventBatch frame (see encode_event_piece).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/common/error.hpp"
+#include "huddle/v1/event.pb.h"
+#include "huddle/v1/frame.pb.h"
+
+namespace huddle::codec {
+
+enum class Encoding : unsigned char { kProto = 0, kJson = 1 };
+inline constexpr std::size_t kEncodingCount = 2;
+
+inline constexpr std::string_view kProtoSubprotocol = "huddle.v1+proto";
+inline constexpr std::string_view kJsonSubprotocol = "huddle.v1+json";
+
+struct CodecLimits {
+  std::size_t max_op_id_bytes = 64;  // Dedup keys are stored per event; keep them small.
+};
+
+// Parses one client message. kMalformedFrame: not a ClientFrame in this encoding (bad protobuf,
+// bad JSON, unknown JSON field, invalid UTF-8).
+[[nodiscard]] Result<huddle::v1::ClientFrame> decode_client_frame(std::string_view bytes,
+                                                                  Encoding encoding);
+
+// Envelope checks that need no state: a command is set, op_id within limits.
+// kInvalidArgument otherwise.
+[[nodiscard]] boost::system::error_code validate_client_frame(const huddle::v1::ClientFrame& frame,
+                                                              const CodecLimits& limits);
+
+// A whole ServerFrame as one WebSocket message payload.
+[[nodiscard]] std::string encode_server_frame(const huddle::v1::ServerFrame& frame,
+                                              Encoding encoding);
+
+// One event as a batch piece. kProto: the bytes of ServerFrame{event_batch{events:[event]}}; any
+// concatenation of such pieces parses as one ServerFrame whose batch holds all their events in
+// order (protobuf merges repeated fields), so a batch costs no re-encoding. kJson: the event's
+// JSON object; a batch is kJsonBatchPrefix + pieces joined by "," + kJsonBatchSuffix.
+[[nodiscard]] std::string encode_event_piece(const huddle::v1::Event& event, Encoding encoding);
+
+inline constexpr std::string_view kJsonBatchPrefix = R"({"eventBatch":{"events":[)";
+inline constexpr std::string_view kJsonBatchSuffix = "]}}";
+
+// For clients and tests: parse a server message.
+[[nodiscard]] Result<huddle::v1::ServerFrame> decode_server_frame(std::string_view bytes,
+                                                                  Encoding encoding);
+// For clients and tests: encode a client message.
+[[nodiscard]] std::string encode_client_frame(const huddle::v1::ClientFrame& frame,
+                                              Encoding encoding);
+
+}  // namespace huddle::codec

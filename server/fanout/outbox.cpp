@@ -1,0 +1,81 @@
+#include "server/fanout/outbox.hpp"
+
+#include <utility>
+
+namespace huddle::fanout {
+
+Outbox::Outbox(codec::Encoding encoding, OutboxOptions options)
+    : encoding_(encoding), options_(options) {}
+
+void Outbox::wake() {
+  if (armed_ && wakeup_) {
+    armed_ = false;
+    wakeup_();
+  }
+}
+
+void Outbox::push(PayloadPtr payload) {
+  if (closed_ || overflowed_) {
+    return;
+  }
+  const std::size_t n = payload->for_encoding(encoding_).size();
+  if (queued_bytes_ + n > options_.max_bytes) {
+    // Invariant 8: never grow past the bound. Drop the queue; the member resumes from its
+    // last applied seq after the 4008 close.
+    overflowed_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    armed_ = true;  // The writer must hear about the overflow even if it is idle.
+    wake();
+    return;
+  }
+  queued_bytes_ += n;
+  queue_.push_back(std::move(payload));
+  wake();
+}
+
+bool Outbox::take_message(std::string& out) {
+  out.clear();
+  if (queue_.empty() || overflowed_) {
+    armed_ = true;
+    return false;
+  }
+  armed_ = false;
+  const auto& first = queue_.front()->for_encoding(encoding_);
+  if (queue_.front()->kind == Payload::Kind::kFrame) {
+    out.append(first);
+    queued_bytes_ -= first.size();
+    queue_.pop_front();
+    return true;
+  }
+  const bool json = encoding_ == codec::Encoding::kJson;
+  if (json) {
+    out.append(codec::kJsonBatchPrefix);
+  }
+  bool any = false;
+  while (!queue_.empty() && queue_.front()->kind == Payload::Kind::kEventPiece) {
+    const auto& piece = queue_.front()->for_encoding(encoding_);
+    if (any && out.size() + piece.size() + 1 > options_.max_batch_bytes) {
+      break;
+    }
+    if (json && any) {
+      out.push_back(',');
+    }
+    out.append(piece);
+    queued_bytes_ -= piece.size();
+    queue_.pop_front();
+    any = true;
+  }
+  if (json) {
+    out.append(codec::kJsonBatchSuffix);
+  }
+  return true;
+}
+
+void Outbox::close() {
+  closed_ = true;
+  queue_.clear();
+  queued_bytes_ = 0;
+}
+
+}  // namespace huddle::fanout

@@ -1,0 +1,66 @@
+// Outbox: one connection's bounded FIFO of shared payloads, drained by its session's writer.
+// Owner: the session's shard (single thread); rooms on that shard push directly, rooms on other
+// shards post one closure per shard per event (see room/room.cpp deliver()).
+// Invariant 8: past max_bytes the outbox stops accepting, drops what it holds and reports
+// overflow; the session then closes with 4008 and the client resumes without loss.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <string>
+
+#include "server/fanout/payload.hpp"
+
+namespace huddle::fanout {
+
+struct OutboxOptions {
+  std::size_t max_bytes = 1024 * 1024;        // Per member; past it: close 4008 (slow consumer).
+  std::size_t max_batch_bytes = 256 * 1024;   // One WebSocket message (EventBatch) at most.
+};
+
+class Outbox {
+ public:
+  Outbox(codec::Encoding encoding, OutboxOptions options);
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+  Outbox(Outbox&&) = delete;
+  Outbox& operator=(Outbox&&) = delete;
+  ~Outbox() = default;
+
+  // Called (on the owner's thread) when the writer should look again: after a push into an
+  // outbox whose writer was idle, and on overflow.
+  void set_wakeup(std::function<void()> wakeup) { wakeup_ = std::move(wakeup); }
+
+  // REQUIRES: on the owner's thread. Drops the payload if the outbox is closed or overflowed.
+  void push(PayloadPtr payload);
+
+  // REQUIRES: on the owner's thread. Moves the next WebSocket message into `out` (cleared first):
+  // one kFrame payload, or a run of consecutive event pieces merged into one EventBatch message
+  // of at most max_batch_bytes (one piece at least). Returns false, and arms the wakeup, when
+  // there is nothing to send.
+  [[nodiscard]] bool take_message(std::string& out);
+
+  // The writer has a message in flight; pushes will not call the wakeup until take_message()
+  // finds the queue empty again.
+  [[nodiscard]] bool overflowed() const noexcept { return overflowed_; }
+  [[nodiscard]] std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+  [[nodiscard]] std::size_t queued_items() const noexcept { return queue_.size(); }
+  [[nodiscard]] codec::Encoding encoding() const noexcept { return encoding_; }
+  // Stop accepting (connection closing).
+  void close();
+
+ private:
+  void wake();
+
+  codec::Encoding encoding_;
+  OutboxOptions options_;
+  std::deque<PayloadPtr> queue_;     // Owner: session shard.
+  std::size_t queued_bytes_ = 0;     // Owner: session shard. Sum of queue_ bytes for encoding_.
+  bool armed_ = true;                // Writer idle: the next push must wake it.
+  bool overflowed_ = false;
+  bool closed_ = false;
+  std::function<void()> wakeup_;
+};
+
+}  // namespace huddle::fanout

@@ -1,0 +1,63 @@
+// Payload: a server message encoded once per wire encoding and shared, immutable, by every
+// recipient (invariant 7). An outbox holds pointers to payloads, never copies.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "server/codec/frame_codec.hpp"
+
+namespace huddle::fanout {
+
+struct Payload {
+  enum class Kind : unsigned char {
+    kEventPiece,  // One event; consecutive pieces are merged into one EventBatch message.
+    kFrame,       // A whole ServerFrame message (reply, snapshot, presence, typing).
+  };
+  Kind kind = Kind::kFrame;
+  // bytes[encoding]; only the encodings some recipient uses are filled.
+  std::array<std::string, codec::kEncodingCount> bytes;
+
+  [[nodiscard]] const std::string& for_encoding(codec::Encoding e) const {
+    return bytes[static_cast<std::size_t>(e)];
+  }
+};
+
+using PayloadPtr = std::shared_ptr<const Payload>;
+
+// Encodes `event` as a batch piece for each encoding whose flag is set.
+[[nodiscard]] inline PayloadPtr make_event_payload(
+    const huddle::v1::Event& event, const std::array<bool, codec::kEncodingCount>& wanted) {
+  auto p = std::make_shared<Payload>();
+  p->kind = Payload::Kind::kEventPiece;
+  for (std::size_t i = 0; i < codec::kEncodingCount; ++i) {
+    if (wanted[i]) {
+      p->bytes[i] = codec::encode_event_piece(event, static_cast<codec::Encoding>(i));
+    }
+  }
+  return p;
+}
+
+// Encodes a whole frame for each encoding whose flag is set.
+[[nodiscard]] inline PayloadPtr make_frame_payload(
+    const huddle::v1::ServerFrame& frame, const std::array<bool, codec::kEncodingCount>& wanted) {
+  auto p = std::make_shared<Payload>();
+  p->kind = Payload::Kind::kFrame;
+  for (std::size_t i = 0; i < codec::kEncodingCount; ++i) {
+    if (wanted[i]) {
+      p->bytes[i] = codec::encode_server_frame(frame, static_cast<codec::Encoding>(i));
+    }
+  }
+  return p;
+}
+
+// A frame for one recipient.
+[[nodiscard]] inline PayloadPtr make_frame_payload(const huddle::v1::ServerFrame& frame,
+                                                   codec::Encoding encoding) {
+  std::array<bool, codec::kEncodingCount> wanted{};
+  wanted[static_cast<std::size_t>(encoding)] = true;
+  return make_frame_payload(frame, wanted);
+}
+
+}  // namespace huddle::fanout

@@ -1,0 +1,145 @@
+#include "server/net/http_session.hpp"
+
+#include <string>
+#include <string_view>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <fmt/format.h>
+
+#include "server/net/session.hpp"
+#include "server/util/log.hpp"
+
+namespace huddle::net {
+
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+namespace {
+
+constexpr std::size_t kMaxHeaderBytes = 8 * 1024;  // Requests are tiny; bounds memory per socket.
+constexpr std::size_t kMaxBodyBytes = 1024;
+
+// Picks the first subprotocol the client offers that we speak.
+std::optional<codec::Encoding> pick_subprotocol(std::string_view offered) {
+  while (!offered.empty()) {
+    auto comma = offered.find(',');
+    auto token = offered.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
+      token.remove_prefix(1);
+    }
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
+      token.remove_suffix(1);
+    }
+    if (token == codec::kProtoSubprotocol) {
+      return codec::Encoding::kProto;
+    }
+    if (token == codec::kJsonSubprotocol) {
+      return codec::Encoding::kJson;
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    offered.remove_prefix(comma + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx,
+                         std::size_t shard)
+    : stream_(std::move(socket)), ctx_(ctx), shard_(shard) {}
+
+void HttpSession::run() {
+  boost::asio::dispatch(stream_.get_executor(),
+                        beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+}
+
+void HttpSession::do_read() {
+  parser_.emplace();
+  parser_->header_limit(kMaxHeaderBytes);
+  parser_->body_limit(kMaxBodyBytes);
+  stream_.expires_after(ctx_.options.handshake_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+  if (ec == http::error::end_of_stream) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  if (ec) {
+    if (ec == http::error::header_limit) {
+      return respond(http::status::request_header_fields_too_large, "text/plain",
+                     "request headers too large\n", false);
+    }
+    log::net()->debug("http read failed err={}", ec.message());
+    return;
+  }
+  auto req = parser_->release();
+  const bool keep_alive = req.keep_alive();
+  const std::string_view target = req.target();
+
+  if (websocket::is_upgrade(req)) {
+    if (target != "/ws") {
+      return respond(http::status::not_found, "text/plain", "websocket endpoint is /ws\n", false);
+    }
+    auto encoding = pick_subprotocol(req[http::field::sec_websocket_protocol]);
+    if (!encoding) {
+      return respond(http::status::bad_request, "text/plain",
+                     fmt::format("offer a WebSocket subprotocol: {} (binary protobuf) or {} "
+                                 "(proto3 JSON text)\n",
+                                 codec::kProtoSubprotocol, codec::kJsonSubprotocol),
+                     false);
+    }
+    std::make_shared<Session>(std::move(stream_), ctx_, shard_, *encoding)->run(std::move(req));
+    return;
+  }
+  if (req.method() == http::verb::get && target == "/healthz") {
+    return respond(http::status::ok, "application/json",
+                   fmt::format(R"({{"status":"ok","epoch":"{}","connections":{},"rooms_loaded":{}}})"
+                               "\n",
+                               ctx_.epoch, ctx_.connections.load(), ctx_.rooms->loaded_rooms()),
+                   keep_alive);
+  }
+  if (req.method() == http::verb::get && (target == "/" || target == "/index.html")) {
+    return respond(http::status::ok, "text/plain",
+                   "Huddle server. Connect a WebSocket to /ws with subprotocol huddle.v1+json or "
+                   "huddle.v1+proto; see docs/PROTOCOL.md.\n",
+                   keep_alive);
+  }
+  respond(http::status::not_found, "text/plain", "not found\n", keep_alive);
+}
+
+void HttpSession::respond(http::status status, std::string content_type, std::string body,
+                          bool keep_alive) {
+  auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+  res->set(http::field::server, "huddle");
+  res->set(http::field::content_type, content_type);
+  res->keep_alive(keep_alive);
+  res->body() = std::move(body);
+  res->prepare_payload();
+  response_ = res;
+  http::async_write(stream_, *res,
+                    beast::bind_front_handler(&HttpSession::on_write, shared_from_this(),
+                                              keep_alive));
+}
+
+void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+  response_.reset();
+  if (ec) {
+    return;
+  }
+  if (!keep_alive) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  do_read();
+}
+
+}  // namespace huddle::net

@@ -1,0 +1,42 @@
+// HttpSession: reads one HTTP request on a fresh connection and routes it:
+//   GET /healthz -> 200 JSON; GET /ws with a WebSocket upgrade -> Session (subprotocol
+//   huddle.v1+proto or huddle.v1+json; none offered -> 400 naming both); anything else -> 404.
+// Owner: the connection's shard.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "server/net/net_context.hpp"
+
+namespace huddle::net {
+
+namespace beast = boost::beast;
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx, std::size_t shard);
+  void run();
+
+ private:
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void respond(beast::http::status status, std::string content_type, std::string body,
+               bool keep_alive);
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
+
+  beast::tcp_stream stream_;
+  NetContext& ctx_;
+  const std::size_t shard_;
+  beast::flat_buffer buffer_;
+  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  std::shared_ptr<void> response_;  // Kept alive during the write.
+};
+
+}  // namespace huddle::net

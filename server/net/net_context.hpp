@@ -1,0 +1,48 @@
+// What the network layer needs from the server: rooms, shards, limits and a live-session list
+// for shutdown. Owned by the Server; outlives every session.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "server/codec/frame_codec.hpp"
+#include "server/fanout/outbox.hpp"
+#include "server/room/room_registry.hpp"
+#include "server/util/shards.hpp"
+
+namespace huddle::net {
+
+class Session;
+
+struct NetOptions {
+  std::size_t max_message_bytes = 64 * 1024;  // Per WebSocket message; past it close 1009.
+  std::chrono::seconds handshake_timeout{10};  // HTTP request + WebSocket upgrade.
+  std::chrono::seconds idle_timeout{60};       // No traffic: ping at half, close at full.
+  std::size_t max_malformed_in_a_row = 3;      // Then close 1007.
+  std::size_t max_rooms_per_connection = 64;   // Joins past it: INVALID_ARGUMENT.
+  fanout::OutboxOptions outbox{};
+  codec::CodecLimits codec{};
+};
+
+struct NetContext {
+  ShardSet* shards = nullptr;
+  room::RoomRegistry* rooms = nullptr;
+  std::uint64_t epoch = 0;
+  std::string server_version;
+  NetOptions options{};
+
+  std::atomic<std::uint64_t> next_conn_id{1};
+  std::atomic<std::int64_t> connections{0};
+
+  // Live sessions, for graceful shutdown. Not on the message path.
+  std::mutex sessions_mu;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;  // Guarded by sessions_mu.
+};
+
+}  // namespace huddle::net

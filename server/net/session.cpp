@@ -1,0 +1,321 @@
+#include "server/net/session.hpp"
+
+#include <random>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include "server/codec/wire_errors.hpp"
+#include "server/room/room.hpp"
+#include "server/util/log.hpp"
+
+namespace huddle::net {
+
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+namespace v1 = huddle::v1;
+
+namespace {
+
+std::string generate_guest_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "g-";
+  auto bits = rng();
+  for (int i = 0; i < 16; ++i) {
+    id.push_back(kHex[bits & 0xF]);
+    bits >>= 4;
+  }
+  return id;
+}
+
+// The room a room-scoped command names; empty for other commands.
+const std::string* room_of(const v1::ClientFrame& frame) {
+  switch (frame.command_case()) {
+    case v1::ClientFrame::kJoin: return &frame.join().room_id();
+    case v1::ClientFrame::kLeave: return &frame.leave().room_id();
+    case v1::ClientFrame::kPostChat: return &frame.post_chat().room_id();
+    case v1::ClientFrame::kTyping: return &frame.typing().room_id();
+    case v1::ClientFrame::kGetHistory: return &frame.get_history().room_id();
+    default: return nullptr;
+  }
+}
+
+bool is_benign(const beast::error_code& ec) {
+  return ec == websocket::error::closed || ec == boost::asio::error::operation_aborted ||
+         ec == boost::asio::error::eof || ec == beast::error::timeout ||
+         ec == boost::asio::error::connection_reset;
+}
+
+}  // namespace
+
+Session::Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard,
+                 codec::Encoding encoding)
+    : ws_(std::move(stream)),
+      ctx_(ctx),
+      shard_(shard),
+      encoding_(encoding),
+      conn_id_(ctx.next_conn_id.fetch_add(1)),
+      outbox_(std::make_shared<fanout::Outbox>(encoding, ctx.options.outbox)) {
+  ctx_.connections.fetch_add(1);
+}
+
+Session::~Session() { ctx_.connections.fetch_sub(1); }
+
+void Session::run(http::request<http::string_body> req) {
+  {
+    std::lock_guard lock(ctx_.sessions_mu);
+    ctx_.sessions.emplace(conn_id_, weak_from_this());
+  }
+  outbox_->set_wakeup([weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->on_outbox_ready();
+    }
+  });
+  beast::get_lowest_layer(ws_).expires_never();  // The websocket's own timeouts take over.
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = ctx_.options.handshake_timeout;
+  timeouts.idle_timeout = ctx_.options.idle_timeout;
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.read_message_max(ctx_.options.max_message_bytes);
+  ws_.auto_fragment(false);
+  const bool json = encoding_ == codec::Encoding::kJson;
+  ws_.text(json);
+  const std::string_view subprotocol = json ? codec::kJsonSubprotocol : codec::kProtoSubprotocol;
+  ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
+    res.set(http::field::server, "huddle");
+    res.set(http::field::sec_websocket_protocol, subprotocol);
+  }));
+  ws_.async_accept(req, beast::bind_front_handler(&Session::on_accept, shared_from_this()));
+}
+
+void Session::on_accept(beast::error_code ec) {
+  if (ec) {
+    log::net()->debug("upgrade failed conn={} err={}", conn_id_, ec.message());
+    return finish();
+  }
+  log::net()->debug("connected conn={} shard={}", conn_id_, shard_);
+  do_read();
+}
+
+void Session::close_from_anywhere(std::uint16_t code) {
+  boost::asio::post(ws_.get_executor(),
+                    [self = shared_from_this(), code] { self->start_close(code); });
+}
+
+// ---- Reading ----
+
+void Session::do_read() {
+  ws_.async_read(read_buf_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+}
+
+void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+  if (ec) {
+    if (!is_benign(ec)) {
+      // message_too_big: Beast has already sent close 1009.
+      log::net()->debug("read failed conn={} err={}", conn_id_, ec.message());
+    }
+    return finish();
+  }
+  if (closing_) {
+    read_buf_.consume(read_buf_.size());
+    return do_read();
+  }
+  if (ws_.got_text() != (encoding_ == codec::Encoding::kJson)) {
+    // Text on huddle.v1+proto, or binary on huddle.v1+json.
+    read_buf_.consume(read_buf_.size());
+    start_close(codec::close_code::kUnsupportedData);
+    return do_read();
+  }
+  const auto data = read_buf_.cdata();
+  auto frame = codec::decode_client_frame(
+      std::string_view(static_cast<const char*>(data.data()), data.size()), encoding_);
+  read_buf_.consume(read_buf_.size());
+  if (read_buf_.capacity() > 16 * 1024) {
+    read_buf_.shrink_to_fit();  // Idle connections keep no big buffers.
+  }
+  if (!frame) {
+    reply_error(0, frame.error());
+    if (++malformed_in_a_row_ >= ctx_.options.max_malformed_in_a_row) {
+      start_close(codec::close_code::kInvalidPayload);
+    }
+    return do_read();
+  }
+  malformed_in_a_row_ = 0;
+  if (auto bad = codec::validate_client_frame(*frame, ctx_.options.codec)) {
+    reply_error(frame->request_id(), bad);
+  } else {
+    dispatch(std::move(*frame));
+  }
+  do_read();
+}
+
+room::MemberHandle Session::handle() const {
+  room::MemberHandle h;
+  h.conn_id = conn_id_;
+  h.member = member_;
+  h.shard = shard_;
+  h.outbox = outbox_;
+  h.encoding = encoding_;
+  return h;
+}
+
+void Session::dispatch(v1::ClientFrame frame) {
+  const auto request_id = frame.request_id();
+  if (frame.has_hello()) {
+    if (hello_done_) {
+      return reply_error(request_id, Errc::kAlreadyAuthenticated);
+    }
+    const auto& hello = frame.hello();
+    if (hello.display_name().empty() || hello.display_name().size() > 64 ||
+        (!hello.member_id().empty() && !is_valid_member_id(hello.member_id()))) {
+      return reply_error(request_id, Errc::kInvalidArgument);
+    }
+    member_.set_display_name(hello.display_name());
+    member_.set_member_id(hello.member_id().empty() ? generate_guest_id() : hello.member_id());
+    hello_done_ = true;
+    v1::ServerFrame out;
+    out.mutable_reply()->set_request_id(request_id);
+    auto* result = out.mutable_reply()->mutable_hello();
+    *result->mutable_member() = member_;
+    result->set_server_version(ctx_.server_version);
+    result->set_epoch(ctx_.epoch);
+    return send(out);
+  }
+  if (!hello_done_) {
+    return reply_error(request_id, Errc::kUnauthenticated);
+  }
+  if (frame.has_list_rooms()) {
+    v1::ServerFrame out;
+    out.mutable_reply()->set_request_id(request_id);
+    auto* list = out.mutable_reply()->mutable_rooms();
+    for (auto& info : ctx_.rooms->list()) {
+      *list->add_rooms() = std::move(info);
+    }
+    return send(out);
+  }
+  if (frame.has_create_room()) {
+    if (auto ec = ctx_.rooms->create(handle(), std::move(frame))) {
+      reply_error(request_id, ec);
+    }
+    return;
+  }
+  const std::string* room_id = room_of(frame);
+  if (room_id == nullptr) {
+    return reply_error(request_id, Errc::kInvalidArgument);
+  }
+  auto joined = rooms_.find(*room_id);
+  if (frame.has_join()) {
+    if (joined == rooms_.end() && rooms_.size() >= ctx_.options.max_rooms_per_connection) {
+      return reply_error(request_id, Errc::kInvalidArgument);
+    }
+    auto room = joined != rooms_.end() ? joined->second : ctx_.rooms->find(RoomId{*room_id});
+    if (!room) {
+      return reply_error(request_id, Errc::kRoomNotFound);
+    }
+    rooms_[*room_id] = room;
+    return room->submit(handle(), std::move(frame));
+  }
+  if (joined == rooms_.end()) {
+    return reply_error(request_id, Errc::kNotJoined);
+  }
+  auto room = joined->second;
+  if (frame.has_leave()) {
+    rooms_.erase(joined);
+  }
+  room->submit(handle(), std::move(frame));
+}
+
+void Session::reply_error(std::uint64_t request_id, const boost::system::error_code& ec) {
+  send(codec::make_error_reply(request_id, ec));
+}
+
+void Session::send(const v1::ServerFrame& frame) {
+  outbox_->push(fanout::make_frame_payload(frame, encoding_));
+}
+
+// ---- Writing ----
+
+void Session::on_outbox_ready() { do_write(); }
+
+void Session::do_write() {
+  if (writing_ || finished_) {
+    return;
+  }
+  if (outbox_->overflowed() && !closing_) {
+    log::net()->warn("slow consumer closed conn={} bound_bytes={}", conn_id_,
+                     ctx_.options.outbox.max_bytes);
+    return start_close(codec::close_code::kSlowConsumer);
+  }
+  if (closing_) {
+    return;
+  }
+  if (!outbox_->take_message(write_buf_)) {
+    return;
+  }
+  writing_ = true;
+  ws_.async_write(boost::asio::buffer(write_buf_),
+                  beast::bind_front_handler(&Session::on_write, shared_from_this()));
+}
+
+void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
+  writing_ = false;
+  if (ec) {
+    if (!is_benign(ec)) {
+      log::net()->debug("write failed conn={} err={}", conn_id_, ec.message());
+    }
+    return finish();
+  }
+  if (write_buf_.capacity() > 64 * 1024) {
+    std::string().swap(write_buf_);  // Busy bursts do not pin memory on idle connections.
+  }
+  if (close_code_ != 0) {
+    const auto code = std::exchange(close_code_, 0);
+    ws_.async_close(websocket::close_reason(code),
+                    beast::bind_front_handler(&Session::on_close, shared_from_this()));
+    return;
+  }
+  do_write();
+}
+
+// ---- Closing ----
+
+void Session::start_close(std::uint16_t code) {
+  if (closing_ || finished_) {
+    return;
+  }
+  closing_ = true;
+  outbox_->close();
+  if (writing_) {
+    close_code_ = code;  // After the write in flight (one write at a time).
+    return;
+  }
+  ws_.async_close(websocket::close_reason(code),
+                  beast::bind_front_handler(&Session::on_close, shared_from_this()));
+}
+
+void Session::on_close(beast::error_code ec) {
+  if (ec && !is_benign(ec)) {
+    log::net()->debug("close failed conn={} err={}", conn_id_, ec.message());
+  }
+  finish();
+}
+
+void Session::finish() {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  outbox_->close();
+  for (auto& [id, room] : rooms_) {
+    room->disconnect(conn_id_);
+  }
+  rooms_.clear();
+  std::lock_guard lock(ctx_.sessions_mu);
+  ctx_.sessions.erase(conn_id_);
+}
+
+}  // namespace huddle::net

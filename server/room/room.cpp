@@ -1,0 +1,633 @@
+#include "server/room/room.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "core/common/assert.hpp"
+#include "server/codec/wire_errors.hpp"
+#include "server/util/log.hpp"
+
+namespace huddle::room {
+
+namespace net = boost::asio;
+namespace v1 = huddle::v1;
+
+namespace {
+
+std::string dedup_key(const v1::Member& actor, const std::string& op_id) {
+  if (op_id.empty()) {
+    return {};
+  }
+  std::string key = actor.member_id();
+  key.push_back('\0');
+  key.append(op_id);
+  return key;
+}
+
+}  // namespace
+
+Room::Room(RoomId id, std::size_t shard, RoomContext& ctx)
+    : id_(std::move(id)), shard_(shard), ctx_(ctx) {
+  by_shard_.resize(ctx_.shards->size());
+}
+
+// ---- Entry points (any thread) ----
+
+void Room::open() {
+  net::post(ctx_.shards->executor(shard_), [self = shared_from_this()] {
+    self->state_ = State::kLoading;
+    net::post(self->ctx_.reader, [self] {
+      store::LoadOptions opts{.tail_events = self->ctx_.options.tail_events,
+                              .dedup_window = self->ctx_.options.dedup_window};
+      auto load = self->ctx_.log->load_room(self->id_, opts);
+      net::post(self->ctx_.shards->executor(self->shard_),
+                [self, load = std::move(load)]() mutable { self->on_loaded(std::move(load)); });
+    });
+  });
+}
+
+void Room::create(MemberHandle from, v1::ClientFrame frame, CreatedCallback done) {
+  net::post(ctx_.shards->executor(shard_), [self = shared_from_this(), from = std::move(from),
+                                            frame = std::move(frame), done = std::move(done)] {
+    auto event = board::validate_create_room(frame.create_room(), self->ctx_.options.board);
+    if (!event) {
+      self->state_ = State::kFailed;
+      self->reply_error(from, frame.request_id(), event.error());
+      done(false, {});
+      return;
+    }
+    self->state_ = State::kCreating;
+    auto& info = *self->meta_.mutable_info();
+    info.set_room_id(self->id_.value());
+    info.set_title(event->room_created().title());
+    info.set_created_unix_ms(self->ctx_.clock->now_unix_ms());
+    *info.mutable_created_by() = from.member;
+    event->set_time_unix_ms(info.created_unix_ms());
+    self->append(std::move(*event), from, Waiter{.to = from, .request_id = frame.request_id()},
+                 dedup_key(from.member, frame.op_id()), std::move(done));
+  });
+}
+
+void Room::submit(MemberHandle from, v1::ClientFrame frame) {
+  net::post(ctx_.shards->executor(shard_),
+            [self = shared_from_this(), from = std::move(from), frame = std::move(frame)]() mutable {
+              if (self->state_ != State::kLive) {
+                if (self->state_ == State::kFailed) {
+                  self->reply_error(from, frame.request_id(), Errc::kRoomNotFound);
+                  return;
+                }
+                self->queued_.push_back(Queued{std::move(from), std::move(frame), false});
+                return;
+              }
+              self->handle(std::move(from), std::move(frame));
+            });
+}
+
+void Room::disconnect(std::uint64_t conn_id) {
+  net::post(ctx_.shards->executor(shard_), [self = shared_from_this(), conn_id] {
+    if (self->state_ == State::kLoading || self->state_ == State::kCreating) {
+      // After the connection's queued commands, so a queued join cannot outlive it.
+      MemberHandle gone;
+      gone.conn_id = conn_id;
+      self->queued_.push_back(Queued{std::move(gone), {}, true});
+      return;
+    }
+    self->do_leave(conn_id, nullptr, 0);
+  });
+}
+
+// ---- Loading ----
+
+void Room::on_loaded(Result<store::RoomLoad> load) {
+  if (!load) {
+    log::room()->warn("room load failed room={} err={}", id_.value(), load.error().message());
+    fail_queued(load.error());
+    return;
+  }
+  meta_ = std::move(load->meta);
+  board_ = load->snapshot ? board::BoardState(load->snapshot->board()) : board::BoardState();
+  for (const auto& event : load->replay) {
+    auto ec = board_.apply(event);
+    // The log is the truth; an event that does not apply means a corrupt store. Refuse to serve
+    // a state we cannot vouch for.
+    if (ec) {
+      log::room()->error("room replay failed room={} seq={} err={}", id_.value(), event.seq(),
+                         ec.message());
+      fail_queued(Errc::kInternal);
+      return;
+    }
+  }
+  head_ = load->head;
+  last_assigned_ = head_;
+  const auto wanted = std::array<bool, codec::kEncodingCount>{};
+  for (auto& event : load->tail) {
+    auto payload = fanout::make_event_payload(event, wanted);
+    tail_.push_back(TailEntry{std::move(event), std::move(payload)});
+  }
+  for (auto& entry : load->dedup) {
+    remember_op(dedup_key(
+                    [&] {
+                      v1::Member m;
+                      m.set_member_id(entry.op.member_id());
+                      return m;
+                    }(),
+                    entry.op.op_id()),
+                entry.seq);
+  }
+  state_ = State::kLive;
+  log::room()->info("room opened room={} head={}", id_.value(), head_.value());
+  run_queued();
+}
+
+void Room::run_queued() {
+  auto queued = std::move(queued_);
+  queued_.clear();
+  for (auto& q : queued) {
+    if (q.disconnect) {
+      do_leave(q.from.conn_id, nullptr, 0);
+    } else {
+      handle(std::move(q.from), std::move(q.frame));
+    }
+  }
+}
+
+void Room::fail_queued(const boost::system::error_code& ec) {
+  state_ = State::kFailed;
+  auto queued = std::move(queued_);
+  queued_.clear();
+  for (auto& q : queued) {
+    if (!q.disconnect) {
+      reply_error(q.from, q.frame.request_id(), ec);
+    }
+  }
+}
+
+// ---- Commands ----
+
+void Room::handle(MemberHandle from, v1::ClientFrame frame) {
+  switch (frame.command_case()) {
+    case v1::ClientFrame::kJoin: return do_join(from, frame);
+    case v1::ClientFrame::kLeave: return do_leave(from.conn_id, &from, frame.request_id());
+    case v1::ClientFrame::kPostChat: return do_post_chat(from, frame);
+    case v1::ClientFrame::kTyping: return do_typing(from, frame);
+    case v1::ClientFrame::kGetHistory: return do_history(from, frame);
+    default: return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
+  }
+}
+
+void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
+  const auto& opts = ctx_.options;
+  const auto& join = frame.join();
+  if (from.outbox.expired()) {
+    return;  // The connection is gone already.
+  }
+  const bool rejoin = is_joined(from.conn_id);
+  if (rejoin) {
+    do_leave(from.conn_id, nullptr, 0);
+  }
+
+  // Decide EXACT / SNAPSHOT / RESET (invariant 2). Positions are found by the prev_seq chain,
+  // never by seq arithmetic.
+  v1::ResumeMode mode = v1::RESUME_MODE_SNAPSHOT;
+  std::size_t first = tail_.size();  // Index in tail_ of the first event to send (EXACT).
+  if (join.has_resume()) {
+    const auto& pos = join.resume();
+    if (pos.epoch() != ctx_.log->epoch().value()) {
+      mode = v1::RESUME_MODE_RESET;
+    } else if (pos.last_seq() == head_.value()) {
+      mode = v1::RESUME_MODE_EXACT;
+    } else if (pos.last_seq() > head_.value()) {
+      mode = v1::RESUME_MODE_RESET;  // A position this store never had.
+    } else {
+      auto it = std::find_if(tail_.begin(), tail_.end(), [&](const TailEntry& e) {
+        return e.event.prev_seq() == pos.last_seq();
+      });
+      const bool tail_is_complete = !tail_.empty() && tail_.front().event.prev_seq() == 0;
+      if (it == tail_.end()) {
+        // Older than what we hold in memory, or (when we hold everything) not a real position.
+        mode = tail_is_complete ? v1::RESUME_MODE_RESET : v1::RESUME_MODE_SNAPSHOT;
+      } else {
+        first = static_cast<std::size_t>(it - tail_.begin());
+        std::size_t bytes = 0;
+        for (auto i = first; i < tail_.size(); ++i) {
+          bytes += static_cast<std::size_t>(tail_[i].event.ByteSizeLong());
+        }
+        mode = (tail_.size() - first <= opts.max_resume_events && bytes <= opts.max_resume_bytes)
+                   ? v1::RESUME_MODE_EXACT
+                   : v1::RESUME_MODE_SNAPSHOT;
+      }
+    }
+  }
+
+  v1::ServerFrame out;
+  out.mutable_reply()->set_request_id(frame.request_id());
+  auto* result = out.mutable_reply()->mutable_join();
+  *result->mutable_room() = info();
+  result->set_epoch(ctx_.log->epoch().value());
+  result->set_head_seq(head_.value());
+  result->set_mode(mode);
+  result->set_from_seq(mode == v1::RESUME_MODE_EXACT ? join.resume().last_seq() : head_.value());
+
+  // Register before computing `online` so the joiner sees itself.
+  members_[from.conn_id] = from;
+  ++encoding_count_[static_cast<std::size_t>(from.encoding)];
+  const bool first_connection = online_count_[from.member.member_id()]++ == 0;
+  rebuild_shard_lists();
+  for (auto& m : online_members()) {
+    *result->add_online() = std::move(m);
+  }
+  reply(from, std::move(out));
+
+  if (mode == v1::RESUME_MODE_EXACT) {
+    for (auto i = first; i < tail_.size(); ++i) {
+      auto& entry = tail_[i];
+      if (entry.payload->for_encoding(from.encoding).empty()) {
+        // Loaded from disk, or nobody used this encoding when it was fanned out: encode it now,
+        // once, for every encoding in use (later resumers share it).
+        auto wanted = encodings_in_use();
+        entry.payload = fanout::make_event_payload(entry.event, wanted);
+      }
+      deliver(from, entry.payload);
+    }
+  } else {
+    v1::ServerFrame snap;
+    auto* s = snap.mutable_snapshot();
+    s->set_room_id(id_.value());
+    s->set_seq(head_.value());
+    *s->mutable_board() = board_.snapshot();
+    deliver(from, fanout::make_frame_payload(snap, from.encoding));
+  }
+
+  if (first_connection && !rejoin) {
+    v1::ServerFrame presence;
+    presence.mutable_presence()->set_room_id(id_.value());
+    *presence.mutable_presence()->add_joined() = from.member;
+    broadcast(fanout::make_frame_payload(presence, encodings_in_use()), from.conn_id);
+  }
+  ensure_in_roster(from);
+}
+
+void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to,
+                    std::uint64_t request_id) {
+  auto it = members_.find(conn_id);
+  if (it == members_.end()) {
+    if (reply_to != nullptr) {
+      reply_error(*reply_to, request_id, Errc::kNotJoined);
+    }
+    return;
+  }
+  MemberHandle gone = std::move(it->second);
+  members_.erase(it);
+  --encoding_count_[static_cast<std::size_t>(gone.encoding)];
+  rebuild_shard_lists();
+  if (--online_count_[gone.member.member_id()] == 0) {
+    online_count_.erase(gone.member.member_id());
+    v1::ServerFrame presence;
+    presence.mutable_presence()->set_room_id(id_.value());
+    *presence.mutable_presence()->add_left() = gone.member;
+    broadcast(fanout::make_frame_payload(presence, encodings_in_use()));
+  }
+  if (reply_to != nullptr) {
+    v1::ServerFrame out;
+    out.mutable_reply()->set_request_id(request_id);
+    deliver(gone, fanout::make_frame_payload(out, gone.encoding));
+  }
+}
+
+void Room::do_post_chat(const MemberHandle& from, const v1::ClientFrame& frame) {
+  if (!is_joined(from.conn_id)) {
+    return reply_error(from, frame.request_id(), Errc::kNotJoined);
+  }
+  auto key = dedup_key(from.member, frame.op_id());
+  if (!key.empty()) {
+    // Invariant 4: a retry returns the original seq and appends nothing.
+    if (auto done = dedup_.find(key); done != dedup_.end()) {
+      v1::ServerFrame out;
+      out.mutable_reply()->set_request_id(frame.request_id());
+      out.mutable_reply()->set_seq(done->second.value());
+      out.mutable_reply()->set_duplicate(true);
+      return reply(from, std::move(out));
+    }
+    if (auto inflight = in_flight_ops_.find(key); inflight != in_flight_ops_.end()) {
+      for (auto& p : pending_) {
+        if (p.event.seq() == inflight->second) {
+          p.waiters.push_back(
+              Waiter{.to = from, .request_id = frame.request_id(), .duplicate = true});
+          return;
+        }
+      }
+    }
+  }
+  auto event = board::validate_post_chat(frame.post_chat(), board_, ctx_.options.board);
+  if (!event) {
+    return reply_error(from, frame.request_id(), event.error());
+  }
+  if (pending_.size() >= ctx_.options.max_pending_appends) {
+    return reply_error(from, frame.request_id(), Errc::kOverloaded);
+  }
+  ensure_in_roster(from);
+  append(std::move(*event), from, Waiter{.to = from, .request_id = frame.request_id()},
+         std::move(key));
+}
+
+void Room::do_typing(const MemberHandle& from, const v1::ClientFrame& frame) {
+  if (!is_joined(from.conn_id)) {
+    return reply_error(from, frame.request_id(), Errc::kNotJoined);
+  }
+  // Ephemeral: fanned out, never logged.
+  v1::ServerFrame notice;
+  notice.mutable_typing()->set_room_id(id_.value());
+  *notice.mutable_typing()->mutable_member() = from.member;
+  broadcast(fanout::make_frame_payload(notice, encodings_in_use()), from.conn_id);
+  v1::ServerFrame out;
+  out.mutable_reply()->set_request_id(frame.request_id());
+  reply(from, std::move(out));
+}
+
+void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
+  if (!is_joined(from.conn_id)) {
+    return reply_error(from, frame.request_id(), Errc::kNotJoined);
+  }
+  const auto& req = frame.get_history();
+  std::size_t limit = req.limit() == 0 ? 50 : req.limit();
+  if (limit > ctx_.options.max_history_page) {
+    return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
+  }
+  const std::uint64_t before = req.before_seq() == 0 ? head_.value() + 1 : req.before_seq();
+  auto send = [self = shared_from_this(), from, request_id = frame.request_id()](
+                  std::vector<v1::Event> events) {
+    v1::ServerFrame out;
+    out.mutable_reply()->set_request_id(request_id);
+    auto* page = out.mutable_reply()->mutable_history();
+    page->set_has_more(!events.empty() && events.front().prev_seq() != 0);
+    for (auto& e : events) {
+      *page->add_events() = std::move(e);
+    }
+    self->reply(from, std::move(out));
+  };
+  // Served from memory when the tail covers the page: it holds everything older than the page's
+  // first event back to the room's start, or at least `limit` events before `before`.
+  std::vector<v1::Event> page;
+  std::size_t end = tail_.size();
+  while (end > 0 && tail_[end - 1].event.seq() >= before) {
+    --end;
+  }
+  const bool tail_is_complete = !tail_.empty() && tail_.front().event.prev_seq() == 0;
+  if (end >= limit || tail_is_complete || (tail_.empty() && head_.value() == 0)) {
+    for (std::size_t i = end > limit ? end - limit : 0; i < end; ++i) {
+      page.push_back(tail_[i].event);
+    }
+    return send(std::move(page));
+  }
+  net::post(ctx_.reader, [self = shared_from_this(), before, limit, send = std::move(send),
+                          from, request_id = frame.request_id()]() mutable {
+    auto events = self->ctx_.log->read_before(self->id_, Seq{before}, limit);
+    net::post(self->ctx_.shards->executor(self->shard_),
+              [self, events = std::move(events), send = std::move(send), from,
+               request_id]() mutable {
+                if (!events) {
+                  return self->reply_error(from, request_id, events.error());
+                }
+                send(std::move(*events));
+              });
+  });
+}
+
+// ---- The append path ----
+
+void Room::ensure_in_roster(const MemberHandle& member) {
+  const auto& id = member.member.member_id();
+  if (board_.has_member(MemberId{id}) || roster_pending_.contains(id) || !board_.created()) {
+    return;
+  }
+  roster_pending_.insert(id);
+  v1::Event event;
+  event.mutable_member_joined();
+  append(std::move(event), member, std::nullopt, {});
+}
+
+void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Waiter> waiter,
+                  std::string key, CreatedCallback created) {
+  const std::uint64_t prev = last_assigned_.value();
+  const std::uint64_t seq = prev + 1;  // The local log hands out dense seqs; readers use prev_seq.
+  event.set_room_id(id_.value());
+  event.set_seq(seq);
+  event.set_prev_seq(prev);
+  if (event.time_unix_ms() == 0) {
+    event.set_time_unix_ms(ctx_.clock->now_unix_ms());
+  }
+  *event.mutable_actor() = actor.member;
+  last_assigned_ = Seq{seq};
+
+  store::AppendRecord record{.room = id_, .seq = Seq{seq}, .prev_seq = Seq{prev}};
+  event.SerializeToString(&record.event_bytes);
+  if (!key.empty()) {
+    huddle::storage::v1::DedupRecord op;
+    op.set_member_id(actor.member.member_id());
+    op.set_op_id(key.substr(key.find('\0') + 1));
+    record.dedup = std::move(op);
+    in_flight_ops_[key] = seq;
+  }
+  if (created) {
+    record.create_room = meta_;
+  }
+  PendingAppend pending{.event = std::move(event), .dedup_key = std::move(key),
+                        .created = std::move(created)};
+  if (waiter) {
+    pending.waiters.push_back(std::move(*waiter));
+  }
+  pending_.push_back(std::move(pending));
+
+  std::vector<store::AppendRecord> records;
+  records.push_back(std::move(record));
+  ctx_.log->append(std::move(records), [weak = weak_from_this(),
+                                        exec = ctx_.shards->executor(shard_),
+                                        seq](boost::system::error_code ec) {
+    // On the log's writer thread: hand the result back to the room's shard.
+    net::post(exec, [weak, seq, ec] {
+      if (auto self = weak.lock()) {
+        self->on_appended(seq, ec);
+      }
+    });
+  });
+}
+
+void Room::on_appended(std::uint64_t seq, boost::system::error_code ec) {
+  // The log completes one room's appends in the order they were made.
+  HUDDLE_CHECK(!pending_.empty() && pending_.front().event.seq() == seq);
+  PendingAppend done = std::move(pending_.front());
+  pending_.pop_front();
+  if (!done.dedup_key.empty()) {
+    in_flight_ops_.erase(done.dedup_key);
+  }
+  if (done.event.has_member_joined()) {
+    roster_pending_.erase(done.event.actor().member_id());
+  }
+
+  if (ec) {
+    // Nothing was stored, nothing is sent but the error (invariant 3). Appends already handed
+    // to the log chain onto this one, so the log rejects them (kConflict) and they fail too;
+    // new commands chain onto the durable head again.
+    last_assigned_ = head_;
+    if (done.created) {
+      state_ = State::kFailed;
+      done.created(false, {});
+    }
+    for (const auto& w : done.waiters) {
+      reply_error(w.to, w.request_id, ec);
+    }
+    if (state_ == State::kFailed) {
+      fail_queued(Errc::kRoomNotFound);
+    }
+    return;
+  }
+
+  // Durable: apply, fan out, then ack.
+  auto apply_ec = board_.apply(done.event);
+  if (apply_ec) {
+    // Validated before append; a durable event that does not apply is a bug in the rules.
+    HUDDLE_BUG("durable event does not apply to the board");
+  }
+  head_ = Seq{seq};
+  if (!done.dedup_key.empty()) {
+    remember_op(done.dedup_key, head_);
+  }
+  auto payload = fanout::make_event_payload(done.event, encodings_in_use());
+  broadcast(payload);
+  tail_.push_back(TailEntry{std::move(done.event), payload});
+  while (tail_.size() > ctx_.options.tail_events) {
+    tail_.pop_front();
+  }
+  for (const auto& w : done.waiters) {
+    v1::ServerFrame out;
+    out.mutable_reply()->set_request_id(w.request_id);
+    out.mutable_reply()->set_seq(seq);
+    out.mutable_reply()->set_duplicate(w.duplicate);
+    if (done.created) {
+      *out.mutable_reply()->mutable_room() = info();
+    }
+    reply(w.to, std::move(out));
+  }
+  if (done.created) {
+    state_ = State::kLive;
+    done.created(true, info());
+    run_queued();
+  }
+  if (++events_since_snapshot_ >= ctx_.options.snapshot_every) {
+    events_since_snapshot_ = 0;
+    huddle::storage::v1::SnapshotRecord snap;
+    snap.set_seq(head_.value());
+    *snap.mutable_board() = board_.snapshot();
+    ctx_.log->put_snapshot(id_, std::move(snap));
+  }
+}
+
+void Room::remember_op(const std::string& key, Seq seq) {
+  if (dedup_.emplace(key, seq).second) {
+    dedup_order_.push_back(key);
+  }
+  while (dedup_order_.size() > ctx_.options.dedup_window) {
+    dedup_.erase(dedup_order_.front());
+    dedup_order_.pop_front();
+  }
+}
+
+// ---- Delivery ----
+
+void Room::deliver(const MemberHandle& to, fanout::PayloadPtr payload) {
+  if (to.shard == shard_) {
+    if (auto outbox = to.outbox.lock()) {
+      outbox->push(std::move(payload));
+    }
+    return;
+  }
+  net::post(ctx_.shards->executor(to.shard), [outbox = to.outbox, payload = std::move(payload)] {
+    if (auto o = outbox.lock()) {
+      o->push(payload);
+    }
+  });
+}
+
+void Room::broadcast(const fanout::PayloadPtr& payload, std::uint64_t except_conn) {
+  if (except_conn != 0) {
+    // Rare (presence, typing): per-member delivery is fine here.
+    for (const auto& [conn, member] : members_) {
+      if (conn != except_conn) {
+        deliver(member, payload);
+      }
+    }
+    return;
+  }
+  for (std::size_t s = 0; s < by_shard_.size(); ++s) {
+    const auto& list = by_shard_[s];
+    if (!list || list->empty()) {
+      continue;
+    }
+    if (s == shard_) {
+      for (const auto& weak : *list) {
+        if (auto o = weak.lock()) {
+          o->push(payload);
+        }
+      }
+      continue;
+    }
+    net::post(ctx_.shards->executor(s), [list, payload] {
+      for (const auto& weak : *list) {
+        if (auto o = weak.lock()) {
+          o->push(payload);
+        }
+      }
+    });
+  }
+}
+
+void Room::rebuild_shard_lists() {
+  std::vector<std::vector<std::weak_ptr<fanout::Outbox>>> lists(by_shard_.size());
+  for (const auto& [conn, member] : members_) {
+    lists[member.shard].push_back(member.outbox);
+  }
+  for (std::size_t s = 0; s < lists.size(); ++s) {
+    by_shard_[s] = lists[s].empty()
+                       ? nullptr
+                       : std::make_shared<const std::vector<std::weak_ptr<fanout::Outbox>>>(
+                             std::move(lists[s]));
+  }
+}
+
+void Room::reply(const MemberHandle& to, v1::ServerFrame frame) {
+  deliver(to, fanout::make_frame_payload(frame, to.encoding));
+}
+
+void Room::reply_error(const MemberHandle& to, std::uint64_t request_id,
+                       const boost::system::error_code& ec) {
+  reply(to, codec::make_error_reply(request_id, ec));
+}
+
+std::array<bool, codec::kEncodingCount> Room::encodings_in_use() const {
+  std::array<bool, codec::kEncodingCount> wanted{};
+  for (std::size_t i = 0; i < codec::kEncodingCount; ++i) {
+    wanted[i] = encoding_count_[i] > 0;
+  }
+  return wanted;
+}
+
+std::vector<v1::Member> Room::online_members() const {
+  std::vector<v1::Member> out;
+  std::unordered_set<std::string> seen;
+  for (const auto& [conn, m] : members_) {
+    if (seen.insert(m.member.member_id()).second) {
+      out.push_back(m.member);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const v1::Member& a, const v1::Member& b) { return a.member_id() < b.member_id(); });
+  return out;
+}
+
+v1::RoomInfo Room::info() const {
+  return board_.created() ? board_.snapshot().room() : meta_.info();
+}
+
+}  // namespace huddle::room

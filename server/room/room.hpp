@@ -1,0 +1,138 @@
+// Room: the single writer of one room's stream. Owner: its shard (ShardSet::shard_for(id));
+// every member function except the public entry points runs there.
+//
+// The path of a command: validate against BoardState and the actor -> Event{seq, prev_seq} ->
+// EventLog::append (durable, group commit) -> BoardState::apply -> encode once per encoding ->
+// fan out to members' outboxes -> Reply to the sender (after it is durable, invariant 3).
+// Invariants kept here: seq/prev_seq chain (1), resume EXACT/SNAPSHOT/RESET (2), nothing is
+// fanned out or acked before the log says durable (3), op_id dedup (4), encode once (7), bad
+// commands change nothing (9).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/board/board_state.hpp"
+#include "core/common/ids.hpp"
+#include "huddle/v1/frame.pb.h"
+#include "server/fanout/payload.hpp"
+#include "server/room/member.hpp"
+#include "server/room/room_context.hpp"
+
+namespace huddle::room {
+
+class Room : public std::enable_shared_from_this<Room> {
+ public:
+  // Told once whether a create() succeeded (true) or failed (false); runs on the room's shard.
+  using CreatedCallback = std::function<void(bool, const huddle::v1::RoomInfo&)>;
+
+  Room(RoomId id, std::size_t shard, RoomContext& ctx);
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+  Room(Room&&) = delete;
+  Room& operator=(Room&&) = delete;
+  ~Room() = default;
+
+  // Entry points, callable from any thread: they post to the room's shard. Exactly one of
+  // open() / create() is called, right after construction. Commands that arrive while the room
+  // loads are queued and run in order once it is live.
+  void open();
+  void create(MemberHandle from, huddle::v1::ClientFrame frame, CreatedCallback done);
+  void submit(MemberHandle from, huddle::v1::ClientFrame frame);
+  void disconnect(std::uint64_t conn_id);
+
+  [[nodiscard]] const RoomId& id() const noexcept { return id_; }
+  [[nodiscard]] std::size_t shard() const noexcept { return shard_; }
+
+ private:
+  enum class State { kNew, kLoading, kCreating, kLive, kFailed };
+
+  struct Waiter {  // Someone owed a Reply when an append completes.
+    MemberHandle to;
+    std::uint64_t request_id = 0;
+    bool duplicate = false;
+  };
+  struct PendingAppend {
+    huddle::v1::Event event;
+    std::vector<Waiter> waiters;
+    std::string dedup_key;  // Empty: no op id.
+    CreatedCallback created;
+  };
+  struct TailEntry {
+    huddle::v1::Event event;
+    fanout::PayloadPtr payload;  // As fanned out; may lack an encoding nobody used then.
+  };
+
+  // Room shard only, below.
+  void handle(MemberHandle from, huddle::v1::ClientFrame frame);
+  void on_loaded(Result<store::RoomLoad> load);
+  void fail_queued(const boost::system::error_code& ec);
+  void run_queued();
+
+  void do_join(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::uint64_t request_id);
+  void do_post_chat(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_typing(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_history(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+
+  // Assigns seq/prev_seq and starts a durable append. `event` carries only the payload (and
+  // room_id for creates).
+  void append(huddle::v1::Event event, const MemberHandle& actor, std::optional<Waiter> waiter,
+              std::string dedup_key, CreatedCallback created = {});
+  void on_appended(std::uint64_t seq, boost::system::error_code ec);
+  void ensure_in_roster(const MemberHandle& member);
+
+  // Delivery to members' outboxes, local shard directly, other shards one post per shard.
+  void deliver(const MemberHandle& to, fanout::PayloadPtr payload);
+  void broadcast(const fanout::PayloadPtr& payload, std::uint64_t except_conn = 0);
+  void reply(const MemberHandle& to, huddle::v1::ServerFrame frame);
+  void reply_error(const MemberHandle& to, std::uint64_t request_id,
+                   const boost::system::error_code& ec);
+  [[nodiscard]] std::array<bool, codec::kEncodingCount> encodings_in_use() const;
+  void rebuild_shard_lists();
+
+  [[nodiscard]] bool is_joined(std::uint64_t conn_id) const { return members_.contains(conn_id); }
+  [[nodiscard]] std::vector<huddle::v1::Member> online_members() const;
+  [[nodiscard]] huddle::v1::RoomInfo info() const;
+  void remember_op(const std::string& key, Seq seq);
+
+  const RoomId id_;
+  const std::size_t shard_;
+  RoomContext& ctx_;
+
+  State state_ = State::kNew;                              // Owner: room shard.
+  struct Queued {
+    MemberHandle from;
+    huddle::v1::ClientFrame frame;
+    bool disconnect = false;
+  };
+  std::deque<Queued> queued_;                              // While loading or creating.
+  huddle::storage::v1::RoomMeta meta_;
+  board::BoardState board_;                                // Durable state, at head_.
+  Seq head_;                                               // Newest durable event.
+  Seq last_assigned_;                                      // Newest event handed to the log.
+  std::deque<PendingAppend> pending_;                      // In log order.
+  std::deque<TailEntry> tail_;                             // Newest durable events.
+  std::unordered_map<std::string, Seq> dedup_;             // member \0 op_id -> seq.
+  std::deque<std::string> dedup_order_;                    // Eviction order of dedup_.
+  std::unordered_map<std::string, std::uint64_t> in_flight_ops_;  // dedup key -> pending seq.
+  std::unordered_set<std::string> roster_pending_;         // MemberJoined appended, not durable.
+  std::size_t events_since_snapshot_ = 0;
+
+  std::unordered_map<std::uint64_t, MemberHandle> members_;  // conn_id -> handle.
+  std::unordered_map<std::string, int> online_count_;        // member_id -> connections.
+  std::array<std::size_t, codec::kEncodingCount> encoding_count_{};
+  // Per shard: the outboxes of the members on it. Rebuilt on join/leave (copy-on-write) so that
+  // a cross-shard fan-out posts one pointer per shard, not one closure per member.
+  std::vector<std::shared_ptr<const std::vector<std::weak_ptr<fanout::Outbox>>>> by_shard_;
+};
+
+}  // namespace huddle::room

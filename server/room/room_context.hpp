@@ -1,0 +1,35 @@
+// What every Room needs from the server around it. Owned by the Server; outlives all rooms.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/board/rules.hpp"
+#include "server/store/event_log.hpp"
+#include "server/util/clock.hpp"
+#include "server/util/shards.hpp"
+
+namespace huddle::room {
+
+struct RoomOptions {
+  std::size_t max_resume_events = 1000;        // EXACT up to this many missed events, else SNAPSHOT.
+  std::size_t max_resume_bytes = 512 * 1024;   // ...and this many bytes (half the default outbox).
+  std::size_t tail_events = 2048;              // Newest events kept in memory (>= max_resume_events).
+  std::size_t snapshot_every = 256;            // Store the board every N events: O(N) room loads.
+  std::size_t dedup_window = 4096;             // op ids remembered per room (newest events).
+  std::size_t max_pending_appends = 8192;      // In flight per room; past it: OVERLOADED.
+  std::size_t max_history_page = 200;          // GetHistory limit cap.
+  board::BoardLimits board{};
+};
+
+struct RoomContext {
+  ShardSet* shards = nullptr;
+  store::EventLog* log = nullptr;
+  const Clock* clock = nullptr;
+  boost::asio::any_io_executor reader;  // Blocking store reads run here, off the I/O shards.
+  RoomOptions options{};
+};
+
+}  // namespace huddle::room

@@ -1,0 +1,88 @@
+#include "server/room/room_registry.hpp"
+
+#include <algorithm>
+
+#include "server/room/room.hpp"
+
+namespace huddle::room {
+
+RoomRegistry::RoomRegistry(RoomContext& ctx) : ctx_(ctx) {}
+
+RoomRegistry::~RoomRegistry() = default;
+
+boost::system::error_code RoomRegistry::load_directory() {
+  auto rooms = ctx_.log->list_rooms();
+  if (!rooms) {
+    return rooms.error();
+  }
+  std::lock_guard lock(mu_);
+  for (auto& info : *rooms) {
+    directory_[info.room_id()] = info;
+  }
+  return {};
+}
+
+std::shared_ptr<Room> RoomRegistry::find(const RoomId& id) {
+  std::shared_ptr<Room> room;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = rooms_.find(id.value()); it != rooms_.end()) {
+      return it->second;
+    }
+    if (!directory_.contains(id.value())) {
+      return nullptr;
+    }
+    room = std::make_shared<Room>(id, ctx_.shards->shard_for(id.value()), ctx_);
+    rooms_.emplace(id.value(), room);
+  }
+  room->open();  // Outside the lock: never call out while holding it.
+  return room;
+}
+
+boost::system::error_code RoomRegistry::create(MemberHandle from, huddle::v1::ClientFrame frame) {
+  const RoomId id{frame.create_room().room_id()};
+  if (!is_valid_room_id(id.value())) {
+    return Errc::kInvalidArgument;
+  }
+  std::shared_ptr<Room> room;
+  {
+    std::lock_guard lock(mu_);
+    if (directory_.contains(id.value()) || rooms_.contains(id.value())) {
+      return Errc::kRoomExists;
+    }
+    room = std::make_shared<Room>(id, ctx_.shards->shard_for(id.value()), ctx_);
+    rooms_.emplace(id.value(), room);
+  }
+  room->create(std::move(from), std::move(frame),
+               [this, id](bool ok, const huddle::v1::RoomInfo& info) {
+                 std::lock_guard lock(mu_);
+                 if (ok) {
+                   directory_[id.value()] = info;
+                 } else {
+                   rooms_.erase(id.value());
+                 }
+               });
+  return {};
+}
+
+std::vector<huddle::v1::RoomInfo> RoomRegistry::list() const {
+  std::vector<huddle::v1::RoomInfo> out;
+  {
+    std::lock_guard lock(mu_);
+    out.reserve(directory_.size());
+    for (const auto& [id, info] : directory_) {
+      out.push_back(info);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.room_id() < b.room_id();
+  });
+  return out;
+}
+
+std::size_t RoomRegistry::loaded_rooms() const {
+  std::lock_guard lock(mu_);
+  return rooms_.size();
+}
+
+}  // namespace huddle::room

@@ -1,0 +1,744 @@
+#include "server/store/rocksdb_event_log.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/status.h>
+#include <rocksdb/write_batch.h>
+
+#include "core/common/assert.hpp"
+#include "server/store/key_codec.hpp"
+
+namespace huddle::store {
+namespace {
+
+using boost::system::error_code;
+using huddle::storage::v1::DedupRecord;
+using huddle::storage::v1::RoomMeta;
+using huddle::storage::v1::SnapshotRecord;
+using huddle::storage::v1::StoreMeta;
+using huddle::v1::Event;
+
+constexpr std::string_view kStoreMetaKey = "store_meta";
+constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint64_t kMaxSeq = std::numeric_limits<std::uint64_t>::max();
+
+// Column families, in the order of Impl::handles.
+constexpr const char* kEventsCf = "events";
+constexpr const char* kRoomsCf = "rooms";
+constexpr const char* kSnapshotsCf = "snapshots";
+constexpr const char* kDedupCf = "dedup";
+constexpr const char* kCursorsCf = "cursors";
+
+// The one place rocksdb::Status becomes an Errc. NotFound is handled by callers where it is
+// expected; anywhere else it means the store is not what we wrote.
+error_code to_error(const rocksdb::Status& st) {
+  if (st.ok()) {
+    return {};
+  }
+  if (st.IsCorruption() || st.IsNotFound() || st.IsInvalidArgument() || st.IsNotSupported()) {
+    return make_error_code(Errc::kInternal);
+  }
+  // IOError, NoSpace, Busy, TimedOut, TryAgain, Aborted, ShutdownInProgress: the disk or the
+  // process, not the data. Retryable from the caller's point of view.
+  return make_error_code(Errc::kStorageUnavailable);
+}
+
+std::string_view to_view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+template <class Message>
+bool parse(Message& m, const rocksdb::Slice& bytes) {
+  return bytes.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()) &&
+         m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+std::uint64_t random_nonzero() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) | rd());
+  std::uint64_t v = 0;
+  while (v == 0) {  // 0 means "no epoch" to clients.
+    v = gen();
+  }
+  return v;
+}
+
+// The room's state as the writer's checks see it.
+struct RoomHead {
+  bool exists = false;
+  std::uint64_t head = 0;
+};
+
+// Checks that need no store state. Keep in sync with memory_event_log.cpp: the typed tests in
+// event_log_test.cpp hold both implementations to the same answers.
+error_code check_record(const AppendRecord& r) {
+  if (!is_valid_room_id(r.room.value()) || r.seq.value() <= r.prev_seq.value()) {
+    return make_error_code(Errc::kInvalidArgument);
+  }
+  if (r.create_room && !r.create_room->info().room_id().empty() &&
+      r.create_room->info().room_id() != r.room.value()) {
+    return make_error_code(Errc::kInvalidArgument);
+  }
+  // Reads must never meet undecodable bytes, so bad bytes are refused here (bad input changes
+  // nothing) rather than discovered at the next load.
+  Event event;
+  if (!event.ParseFromString(r.event_bytes) || event.room_id() != r.room.value() ||
+      event.seq() != r.seq.value() || event.prev_seq() != r.prev_seq.value()) {
+    return make_error_code(Errc::kInvalidArgument);
+  }
+  return {};
+}
+
+// Checks `r` against the room's (staged) head and advances it on success.
+error_code check_and_stage(const AppendRecord& r, RoomHead& room) {
+  if (r.create_room) {
+    if (room.exists) {
+      return make_error_code(Errc::kRoomExists);
+    }
+    if (r.prev_seq.value() != 0) {
+      return make_error_code(Errc::kConflict);
+    }
+  } else {
+    if (!room.exists) {
+      return make_error_code(Errc::kRoomNotFound);
+    }
+    if (r.prev_seq.value() != room.head) {
+      return make_error_code(Errc::kConflict);
+    }
+  }
+  room.exists = true;
+  room.head = r.seq.value();
+  return {};
+}
+
+// A consistent view across column families for one read call.
+class ReadView {
+ public:
+  explicit ReadView(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {
+    options_.snapshot = snapshot_;
+  }
+  ~ReadView() { db_->ReleaseSnapshot(snapshot_); }
+  ReadView(const ReadView&) = delete;
+  ReadView& operator=(const ReadView&) = delete;
+  ReadView(ReadView&&) = delete;
+  ReadView& operator=(ReadView&&) = delete;
+
+  const rocksdb::ReadOptions& options() const { return options_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions options_;
+};
+
+}  // namespace
+
+struct RocksDbEventLog::Impl {
+  struct PendingAppend {
+    std::vector<AppendRecord> records;
+    AppendCallback done;
+  };
+  struct PendingSnapshot {
+    RoomId room;
+    SnapshotRecord record;
+  };
+  using Request = std::variant<PendingAppend, PendingSnapshot>;
+
+  explicit Impl(RocksDbOptions opts) : options(std::move(opts)) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  Impl(Impl&&) = delete;
+  Impl& operator=(Impl&&) = delete;
+  ~Impl();
+
+  error_code open_db();
+  error_code load_or_create_epoch();
+  void start_writer() {
+    writer = std::thread([this] { run_writer(); });
+  }
+  void enqueue(Request request);
+
+  // Writer thread.
+  void run_writer();
+  void commit_group(std::vector<Request>& group);
+  Result<RoomHead> current_head(const RoomId& room,
+                                const std::unordered_map<std::string, RoomHead>& staged);
+  error_code stage_append(PendingAppend& request, std::unordered_map<std::string, RoomHead>& staged,
+                          rocksdb::WriteBatch& batch);
+  void stage_snapshot(PendingSnapshot& request,
+                      const std::unordered_map<std::string, RoomHead>& staged,
+                      std::unordered_map<std::string, std::uint64_t>& staged_snapshots,
+                      rocksdb::WriteBatch& batch);
+
+  // Reads (any thread).
+  // Visits the records of `room` in `cf` with lo <= seq <= hi, oldest first (newest first if
+  // `newest_first`), at most `limit` of them. fn(Seq, const rocksdb::Slice& value) -> error_code.
+  template <class Fn>
+  error_code scan(const rocksdb::ReadOptions& base, rocksdb::ColumnFamilyHandle* cf,
+                  const RoomId& room, std::uint64_t lo, std::uint64_t hi, bool newest_first,
+                  std::size_t limit, Fn&& fn);
+  error_code scan_events(const rocksdb::ReadOptions& base, const RoomId& room, std::uint64_t lo,
+                         std::uint64_t hi, bool newest_first, std::size_t limit,
+                         std::vector<Event>& out);
+  Result<std::uint64_t> newest_seq(const rocksdb::ReadOptions& base, const RoomId& room);
+  // The room's meta; kRoomNotFound if it does not exist.
+  Result<RoomMeta> get_meta(const rocksdb::ReadOptions& base, const RoomId& room);
+
+  const RocksDbOptions options;
+  rocksdb::DB* db = nullptr;                          // Owned; closed in ~Impl.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // Owned; destroyed before db.
+  rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* events_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* rooms_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* dedup_cf = nullptr;
+  Epoch epoch;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Request> queue;  // Guarded by mu.
+  bool stopping = false;      // Guarded by mu.
+  std::atomic<int> fail_next_writes{0};
+
+  // Heads of the rooms appended to since open (existing rooms only, ~100 bytes each). Always
+  // equals what is on disk, because only the writer writes and it updates this after each
+  // successful Write (and forgets the group's rooms after a failed one). Owner: writer thread.
+  std::unordered_map<std::string, RoomHead> heads;
+
+  std::thread writer;
+};
+
+RocksDbEventLog::Impl::~Impl() {
+  if (writer.joinable()) {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_one();
+    writer.join();  // The writer drains the queue before it exits.
+  }
+  if (db == nullptr) {
+    return;
+  }
+  // kWal leaves the last groups in the OS page cache; a clean shutdown makes them durable.
+  ignore_error(to_error(db->FlushWAL(/*sync=*/true)), "best-effort sync at close");
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    ignore_error(to_error(db->DestroyColumnFamilyHandle(handle)), "close: nothing left to do");
+  }
+  ignore_error(to_error(db->Close()), "close: nothing left to do");
+  delete db;
+}
+
+error_code RocksDbEventLog::Impl::open_db() {
+  std::error_code fs_ec;
+  std::filesystem::create_directories(options.path, fs_ec);
+  if (fs_ec) {
+    return make_error_code(Errc::kStorageUnavailable);
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  const rocksdb::ColumnFamilyOptions cf_options;
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options}, {kEventsCf, cf_options},
+      {kRoomsCf, cf_options},     {kSnapshotsCf, cf_options},
+      {kDedupCf, cf_options},     {kCursorsCf, cf_options}};
+  // 7.8 has only the DB** overload; ~Impl owns the result.
+  const rocksdb::Status st =
+      rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  if (!st.ok()) {
+    return to_error(st);
+  }
+  meta_cf = handles[0];
+  events_cf = handles[1];
+  rooms_cf = handles[2];
+  snapshots_cf = handles[3];
+  dedup_cf = handles[4];
+  return {};
+}
+
+error_code RocksDbEventLog::Impl::load_or_create_epoch() {
+  std::string bytes;
+  const rocksdb::Status st =
+      db->Get(rocksdb::ReadOptions(), meta_cf, rocksdb::Slice(kStoreMetaKey.data(), kStoreMetaKey.size()), &bytes);
+  StoreMeta meta;
+  if (st.ok()) {
+    if (!meta.ParseFromString(bytes) || meta.epoch() == 0) {
+      return make_error_code(Errc::kInternal);
+    }
+    epoch = Epoch(meta.epoch());
+    return {};
+  }
+  if (!st.IsNotFound()) {
+    return to_error(st);
+  }
+  meta.set_epoch(random_nonzero());
+  meta.set_created_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+  meta.set_format_version(kFormatVersion);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;  // The epoch must never change under a client, whatever the mode.
+  if (auto ec = to_error(db->Put(write_options, meta_cf,
+                                 rocksdb::Slice(kStoreMetaKey.data(), kStoreMetaKey.size()),
+                                 meta.SerializeAsString()))) {
+    return ec;
+  }
+  epoch = Epoch(meta.epoch());
+  return {};
+}
+
+void RocksDbEventLog::Impl::enqueue(Request request) {
+  {
+    std::lock_guard lock(mu);
+    HUDDLE_DCHECK(!stopping);  // Appending to a log being destroyed is a caller bug.
+    queue.push_back(std::move(request));
+  }
+  cv.notify_one();
+}
+
+void RocksDbEventLog::Impl::run_writer() {
+  std::vector<Request> group;
+  for (;;) {
+    group.clear();
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [this] { return stopping || !queue.empty(); });
+      if (queue.empty()) {
+        return;  // Stopping, and everything queued has been written.
+      }
+      std::size_t records = 0;
+      while (!queue.empty()) {
+        const Request& next = queue.front();
+        const std::size_t n = std::holds_alternative<PendingAppend>(next)
+                                  ? std::max<std::size_t>(1, std::get<PendingAppend>(next).records.size())
+                                  : 1;
+        if (!group.empty() && records + n > options.max_group_records) {
+          break;
+        }
+        records += n;
+        group.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    commit_group(group);
+  }
+}
+
+Result<RoomHead> RocksDbEventLog::Impl::current_head(
+    const RoomId& room, const std::unordered_map<std::string, RoomHead>& staged) {
+  if (auto it = staged.find(room.value()); it != staged.end()) {
+    return it->second;
+  }
+  if (auto it = heads.find(room.value()); it != heads.end()) {
+    return it->second;
+  }
+  // First touch since open: the writer is the only writer, so what is on disk is current.
+  const rocksdb::ReadOptions read_options;
+  auto meta = get_meta(read_options, room);
+  if (!meta) {
+    if (meta.error() == Errc::kRoomNotFound) {
+      return RoomHead{};  // Not cached: a flood of unknown room ids must not grow memory.
+    }
+    return meta.error();
+  }
+  auto newest = newest_seq(read_options, room);
+  if (!newest) {
+    return newest.error();
+  }
+  RoomHead head{.exists = true, .head = *newest};
+  heads.emplace(room.value(), head);
+  return head;
+}
+
+error_code RocksDbEventLog::Impl::stage_append(PendingAppend& request,
+                                               std::unordered_map<std::string, RoomHead>& staged,
+                                               rocksdb::WriteBatch& batch) {
+  if (request.records.empty()) {
+    return make_error_code(Errc::kInvalidArgument);
+  }
+  // Check every record against a request-local overlay first, so a rejected request leaves the
+  // group's staged heads and the batch untouched (all or nothing).
+  std::unordered_map<std::string, RoomHead> local;
+  for (const AppendRecord& r : request.records) {
+    if (auto ec = check_record(r)) {
+      return ec;
+    }
+    auto it = local.find(r.room.value());
+    if (it == local.end()) {
+      auto head = current_head(r.room, staged);
+      if (!head) {
+        return head.error();
+      }
+      it = local.emplace(r.room.value(), *head).first;
+    }
+    if (auto ec = check_and_stage(r, it->second)) {
+      return ec;
+    }
+  }
+  for (AppendRecord& r : request.records) {
+    const std::string key = encode_event_key(r.room, r.seq);
+    if (r.create_room) {
+      r.create_room->mutable_info()->set_room_id(r.room.value());
+      batch.Put(rooms_cf, r.room.value(), r.create_room->SerializeAsString());
+    }
+    batch.Put(events_cf, key, r.event_bytes);
+    if (r.dedup) {
+      batch.Put(dedup_cf, key, r.dedup->SerializeAsString());
+    }
+    // The checks passed, so prev_seq is the head this record replaces.
+    const std::uint64_t old_head = r.prev_seq.value();
+    const std::uint64_t new_head = r.seq.value();
+    if (old_head / kDedupPruneEvery != new_head / kDedupPruneEvery && new_head > kDedupRetainSeqs) {
+      // One range tombstone per room per kDedupPruneEvery seqs: cheap for reads and compaction.
+      batch.DeleteRange(dedup_cf, encode_event_key(r.room, Seq(0)),
+                        encode_event_key(r.room, Seq(new_head - kDedupRetainSeqs)));
+    }
+  }
+  for (auto& [room, head] : local) {
+    staged[room] = head;
+  }
+  return {};
+}
+
+void RocksDbEventLog::Impl::stage_snapshot(
+    PendingSnapshot& request, const std::unordered_map<std::string, RoomHead>& staged,
+    std::unordered_map<std::string, std::uint64_t>& staged_snapshots, rocksdb::WriteBatch& batch) {
+  // Best effort: a snapshot of an unknown room, of an event not in the log, or older than the
+  // stored one is dropped. Read errors drop it too; the next snapshot will do.
+  if (!is_valid_room_id(request.room.value())) {
+    return;
+  }
+  auto head = current_head(request.room, staged);
+  if (!head || !head->exists || request.record.seq() > head->head) {
+    return;
+  }
+  std::uint64_t stored_seq = 0;
+  if (auto it = staged_snapshots.find(request.room.value()); it != staged_snapshots.end()) {
+    stored_seq = it->second;
+  } else {
+    std::string bytes;
+    const rocksdb::Status st =
+        db->Get(rocksdb::ReadOptions(), snapshots_cf, request.room.value(), &bytes);
+    SnapshotRecord stored;
+    if (st.ok() && stored.ParseFromString(bytes)) {
+      stored_seq = stored.seq();
+    } else if (!st.IsNotFound()) {
+      return;
+    }
+  }
+  if (stored_seq > request.record.seq()) {
+    return;
+  }
+  batch.Put(snapshots_cf, request.room.value(), request.record.SerializeAsString());
+  staged_snapshots[request.room.value()] = request.record.seq();
+}
+
+void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string, RoomHead> staged;  // Heads after the group's accepted appends.
+  std::unordered_map<std::string, std::uint64_t> staged_snapshots;
+  std::vector<error_code> results(group.size());
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (auto* append = std::get_if<PendingAppend>(&group[i])) {
+      results[i] = stage_append(*append, staged, batch);
+    } else {
+      stage_snapshot(std::get<PendingSnapshot>(group[i]), staged, staged_snapshots, batch);
+    }
+  }
+
+  error_code write_ec;
+  if (fail_next_writes.load() > 0) {
+    fail_next_writes.fetch_sub(1);
+    write_ec = make_error_code(Errc::kStorageUnavailable);
+  } else if (batch.Count() > 0) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options.durability == Durability::kSync;
+    write_ec = to_error(db->Write(write_options, &batch));
+  }
+  if (write_ec) {
+    // A failed Write may or may not have reached the WAL, so the staged heads are not trusted
+    // either way: forget the group's rooms and reload them from disk on next touch. Every request
+    // fails, including rejected ones, whose checks may have relied on heads that were not stored.
+    for (const auto& [room, head] : staged) {
+      heads.erase(room);
+    }
+    std::fill(results.begin(), results.end(), make_error_code(Errc::kStorageUnavailable));
+  } else {
+    for (auto& [room, head] : staged) {
+      heads[room] = head;
+    }
+  }
+  // Callbacks run after the write, outside any lock (they may append again).
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (auto* append = std::get_if<PendingAppend>(&group[i])) {
+      append->done(results[i]);
+    }
+  }
+}
+
+template <class Fn>
+error_code RocksDbEventLog::Impl::scan(const rocksdb::ReadOptions& base,
+                                       rocksdb::ColumnFamilyHandle* cf, const RoomId& room,
+                                       std::uint64_t lo, std::uint64_t hi, bool newest_first,
+                                       std::size_t limit, Fn&& fn) {
+  if (lo > hi || limit == 0) {
+    return {};
+  }
+  // Bounds keep the iterator inside the room (and let RocksDB skip other rooms' files).
+  const std::string lower = encode_event_key(room, Seq(lo));
+  const std::string last = encode_event_key(room, Seq(hi));
+  const std::string upper = room_key_end(room);
+  const rocksdb::Slice lower_bound(lower);
+  const rocksdb::Slice upper_bound(upper);
+  rocksdb::ReadOptions read_options = base;
+  read_options.iterate_lower_bound = &lower_bound;
+  read_options.iterate_upper_bound = &upper_bound;
+  const std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, cf));
+  if (newest_first) {
+    it->SeekForPrev(last);
+  } else {
+    it->Seek(lower);
+  }
+  for (std::size_t n = 0; n < limit && it->Valid(); ++n) {
+    auto key = decode_event_key(to_view(it->key()));
+    if (!key || key->room != room) {
+      return make_error_code(Errc::kInternal);
+    }
+    if (key->seq.value() > hi || key->seq.value() < lo) {
+      break;
+    }
+    if (auto ec = fn(key->seq, it->value())) {
+      return ec;
+    }
+    if (newest_first) {
+      it->Prev();
+    } else {
+      it->Next();
+    }
+  }
+  return to_error(it->status());
+}
+
+error_code RocksDbEventLog::Impl::scan_events(const rocksdb::ReadOptions& base,
+                                              const RoomId& room, std::uint64_t lo,
+                                              std::uint64_t hi, bool newest_first,
+                                              std::size_t limit, std::vector<Event>& out) {
+  const std::size_t first = out.size();
+  auto ec = scan(base, events_cf, room, lo, hi, newest_first, limit,
+                 [&out](Seq /*seq*/, const rocksdb::Slice& value) -> error_code {
+                   Event event;
+                   if (!parse(event, value)) {
+                     return make_error_code(Errc::kInternal);
+                   }
+                   out.push_back(std::move(event));
+                   return {};
+                 });
+  if (newest_first) {
+    std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());  // Ascending.
+  }
+  return ec;
+}
+
+Result<std::uint64_t> RocksDbEventLog::Impl::newest_seq(const rocksdb::ReadOptions& base,
+                                                        const RoomId& room) {
+  std::uint64_t newest = 0;
+  auto ec = scan(base, events_cf, room, 0, kMaxSeq, /*newest_first=*/true, 1,
+                 [&newest](Seq seq, const rocksdb::Slice& /*value*/) -> error_code {
+                   newest = seq.value();
+                   return {};
+                 });
+  if (ec) {
+    return ec;
+  }
+  return newest;
+}
+
+Result<RoomMeta> RocksDbEventLog::Impl::get_meta(const rocksdb::ReadOptions& base,
+                                                 const RoomId& room) {
+  if (!is_valid_room_id(room.value())) {
+    return make_error_code(Errc::kInvalidArgument);
+  }
+  rocksdb::PinnableSlice bytes;
+  const rocksdb::Status st = db->Get(base, rooms_cf, room.value(), &bytes);
+  if (st.IsNotFound()) {
+    return make_error_code(Errc::kRoomNotFound);
+  }
+  if (!st.ok()) {
+    return to_error(st);
+  }
+  RoomMeta meta;
+  if (!parse(meta, bytes)) {
+    return make_error_code(Errc::kInternal);
+  }
+  return meta;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+RocksDbEventLog::RocksDbEventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RocksDbEventLog::~RocksDbEventLog() = default;
+
+Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::open(const RocksDbOptions& options) {
+  if (options.path.empty() || options.max_group_records == 0) {
+    return make_error_code(Errc::kInvalidArgument);
+  }
+  auto impl = std::make_unique<Impl>(options);
+  if (auto ec = impl->open_db()) {
+    return ec;
+  }
+  if (auto ec = impl->load_or_create_epoch()) {
+    return ec;
+  }
+  impl->start_writer();
+  return std::unique_ptr<RocksDbEventLog>(new RocksDbEventLog(std::move(impl)));
+}
+
+Epoch RocksDbEventLog::epoch() const { return impl_->epoch; }
+
+void RocksDbEventLog::fail_next_writes(int n) { impl_->fail_next_writes.store(n); }
+
+void RocksDbEventLog::append(std::vector<AppendRecord> records, AppendCallback done) {
+  impl_->enqueue(Impl::PendingAppend{.records = std::move(records), .done = std::move(done)});
+}
+
+void RocksDbEventLog::put_snapshot(const RoomId& room, SnapshotRecord record) {
+  // Queued behind every append already queued, so it is never on disk before its event.
+  impl_->enqueue(Impl::PendingSnapshot{.room = room, .record = std::move(record)});
+}
+
+Result<std::vector<huddle::v1::RoomInfo>> RocksDbEventLog::list_rooms() {
+  const std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->rooms_cf));
+  std::vector<huddle::v1::RoomInfo> rooms;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    RoomMeta meta;
+    if (!parse(meta, it->value())) {
+      return make_error_code(Errc::kInternal);
+    }
+    rooms.push_back(std::move(*meta.mutable_info()));
+  }
+  if (auto ec = to_error(it->status())) {
+    return ec;
+  }
+  return rooms;
+}
+
+Result<RoomLoad> RocksDbEventLog::load_room(const RoomId& room, const LoadOptions& opts) {
+  const ReadView view(impl_->db);
+  auto meta = impl_->get_meta(view.options(), room);
+  if (!meta) {
+    return meta.error();
+  }
+  RoomLoad load;
+  load.meta = std::move(*meta);
+
+  rocksdb::PinnableSlice snapshot_bytes;
+  const rocksdb::Status st =
+      impl_->db->Get(view.options(), impl_->snapshots_cf, room.value(), &snapshot_bytes);
+  if (st.ok()) {
+    SnapshotRecord snapshot;
+    if (!parse(snapshot, snapshot_bytes)) {
+      return make_error_code(Errc::kInternal);
+    }
+    load.snapshot = std::move(snapshot);
+  } else if (!st.IsNotFound()) {
+    return to_error(st);
+  }
+
+  auto newest = impl_->newest_seq(view.options(), room);
+  if (!newest) {
+    return newest.error();
+  }
+  load.head = Seq(*newest);
+
+  if (!load.snapshot || load.snapshot->seq() < kMaxSeq) {
+    const std::uint64_t from = load.snapshot ? load.snapshot->seq() + 1 : 0;
+    if (auto ec = impl_->scan_events(view.options(), room, from, kMaxSeq, /*newest_first=*/false,
+                                     std::numeric_limits<std::size_t>::max(), load.replay)) {
+      return ec;
+    }
+  }
+  if (auto ec = impl_->scan_events(view.options(), room, 0, kMaxSeq, /*newest_first=*/true,
+                                   opts.tail_events, load.tail)) {
+    return ec;
+  }
+  auto ec = impl_->scan(view.options(), impl_->dedup_cf, room, 0, kMaxSeq, /*newest_first=*/true,
+                        opts.dedup_window,
+                        [&load](Seq seq, const rocksdb::Slice& value) -> error_code {
+                          DedupEntry entry{.seq = seq, .op = DedupRecord()};
+                          if (!parse(entry.op, value)) {
+                            return make_error_code(Errc::kInternal);
+                          }
+                          load.dedup.push_back(std::move(entry));
+                          return {};
+                        });
+  if (ec) {
+    return ec;
+  }
+  std::reverse(load.dedup.begin(), load.dedup.end());  // Ascending by seq.
+  return load;
+}
+
+Result<std::vector<Event>> RocksDbEventLog::read_before(const RoomId& room, Seq before,
+                                                        std::size_t limit) {
+  const ReadView view(impl_->db);
+  if (auto meta = impl_->get_meta(view.options(), room); !meta) {
+    return meta.error();
+  }
+  std::vector<Event> events;
+  if (before.value() == 0) {
+    return events;
+  }
+  if (auto ec = impl_->scan_events(view.options(), room, 0, before.value() - 1,
+                                   /*newest_first=*/true, limit, events)) {
+    return ec;
+  }
+  return events;
+}
+
+Result<std::vector<Event>> RocksDbEventLog::read_after(const RoomId& room, Seq after,
+                                                       std::size_t limit) {
+  const ReadView view(impl_->db);
+  if (auto meta = impl_->get_meta(view.options(), room); !meta) {
+    return meta.error();
+  }
+  std::vector<Event> events;
+  if (after.value() == kMaxSeq) {
+    return events;
+  }
+  if (auto ec = impl_->scan_events(view.options(), room, after.value() + 1, kMaxSeq,
+                                   /*newest_first=*/false, limit, events)) {
+    return ec;
+  }
+  return events;
+}
+
+Result<Seq> RocksDbEventLog::head(const RoomId& room) {
+  const ReadView view(impl_->db);
+  if (auto meta = impl_->get_meta(view.options(), room); !meta) {
+    return meta.error();
+  }
+  auto newest = impl_->newest_seq(view.options(), room);
+  if (!newest) {
+    return newest.error();
+  }
+  return Seq(*newest);
+}
+
+}  // namespace huddle::store

@@ -1,0 +1,82 @@
+// RocksDbEventLog: the production EventLog, one RocksDB database per data directory (DESIGN.md,
+// "Storage"). Column families:
+//   default    "store_meta" -> StoreMeta (the epoch: random, nonzero, fixed on first open)
+//   events     key_codec key (room, seq) -> serialized huddle.v1.Event, as appended
+//   rooms      room id -> RoomMeta
+//   snapshots  room id -> SnapshotRecord (the newest one)
+//   dedup      key_codec key (room, seq of the event) -> DedupRecord
+//   cursors    created for later use (room id + member -> seq); nothing writes it yet
+//
+// Writes are group-committed by one writer thread owned by the log: append() and put_snapshot()
+// only enqueue; the writer takes everything queued (up to max_group_records), checks each append
+// against the room heads it holds in memory, writes all accepted ones as ONE WriteBatch (at most
+// one fsync), then runs the callbacks on the writer thread. Reads run on the calling thread.
+// Thread-safe. The destructor waits for everything already queued, then closes the database.
+//
+// The header does not include RocksDB (only rocksdb_event_log.cpp does): the state is behind Impl.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/store/event_log.hpp"
+
+namespace huddle::store {
+
+struct RocksDbOptions {
+  std::string path;  // Data directory; created with its parents if missing.
+  Durability durability = Durability::kSync;
+  // Records per commit group (one WriteBatch, one fsync). Bounds the batch's memory (a few MB of
+  // small events) and how long the first request of a group waits behind the last, while still
+  // amortizing one fsync over thousands of rooms' events. A larger single request goes alone.
+  std::size_t max_group_records = 4096;
+};
+
+class RocksDbEventLog final : public EventLog {
+ public:
+  // Dedup window: the dedup column family keeps at least every entry whose seq is within
+  // kDedupRetainSeqs of the room's head (so LoadOptions::dedup_window = 4096 is always served
+  // for dense seqs). Pruning is one range delete per room each time its head crosses a multiple
+  // of kDedupPruneEvery, so a room holds at most kDedupRetainSeqs + kDedupPruneEvery seqs' worth.
+  static constexpr std::uint64_t kDedupRetainSeqs = 4096;
+  static constexpr std::uint64_t kDedupPruneEvery = 1024;
+
+  // Opens (creating if needed) the store at options.path and starts the writer thread.
+  // Errors: kInvalidArgument (empty path, max_group_records == 0), kStorageUnavailable (cannot
+  // create the directory, I/O error, the directory is locked by another open log), kInternal
+  // (corrupt store).
+  [[nodiscard]] static Result<std::unique_ptr<RocksDbEventLog>> open(const RocksDbOptions& options);
+
+  // Drains the queue (every pending callback runs), stops the writer, syncs the WAL, closes.
+  ~RocksDbEventLog() override;
+
+  [[nodiscard]] Epoch epoch() const override;
+  // Extra errors: kInvalidArgument (no records, invalid room id, seq <= prev_seq, event bytes that
+  // do not decode to an Event with this room, seq and prev_seq, create_room for another room).
+  void append(std::vector<AppendRecord> records, AppendCallback done) override;
+  void put_snapshot(const RoomId& room, huddle::storage::v1::SnapshotRecord record) override;
+  // Reads: kInvalidArgument (invalid room id), kRoomNotFound, kStorageUnavailable, kInternal
+  // (undecodable bytes on disk).
+  [[nodiscard]] Result<std::vector<huddle::v1::RoomInfo>> list_rooms() override;
+  [[nodiscard]] Result<RoomLoad> load_room(const RoomId& room, const LoadOptions& opts) override;
+  [[nodiscard]] Result<std::vector<huddle::v1::Event>> read_before(const RoomId& room, Seq before,
+                                                                   std::size_t limit) override;
+  [[nodiscard]] Result<std::vector<huddle::v1::Event>> read_after(const RoomId& room, Seq after,
+                                                                  std::size_t limit) override;
+  [[nodiscard]] Result<Seq> head(const RoomId& room) override;
+
+  // Test hook: the next `n` commit groups fail as if the write or sync had failed (every request
+  // of the group gets kStorageUnavailable, nothing is written).
+  void fail_next_writes(int n);
+
+ private:
+  struct Impl;
+  explicit RocksDbEventLog(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace huddle::store
