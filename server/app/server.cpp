@@ -1,5 +1,6 @@
 #include "server/app/server.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -68,6 +69,12 @@ boost::system::error_code Server::start() {
   room_ctx_->clock = clock_.get();
   room_ctx_->reader = reader_->get_executor();
   room_ctx_->options = options_.room;
+  // An EXACT resume is queued in one go: it must fit the outbox with room to spare, or the
+  // resuming member would be closed as a slow consumer by its own catch-up.
+  room_ctx_->options.max_resume_bytes =
+      std::min(room_ctx_->options.max_resume_bytes, options_.net.outbox.max_bytes / 2);
+  room_ctx_->options.max_history_bytes =
+      std::min(room_ctx_->options.max_history_bytes, options_.net.outbox.max_bytes / 4);
   registry_ = std::make_unique<room::RoomRegistry>(*room_ctx_);
   if (auto ec = registry_->load_directory()) {
     return ec;

@@ -55,7 +55,8 @@ bool Outbox::take_message(std::string& out) {
   bool any = false;
   while (!queue_.empty() && queue_.front()->kind == Payload::Kind::kEventPiece) {
     const auto& piece = queue_.front()->for_encoding(encoding_);
-    if (any && out.size() + piece.size() + 1 > options_.max_batch_bytes) {
+    if (any && out.size() + piece.size() + (json ? 1 + codec::kJsonBatchSuffix.size() : 0) >
+                   options_.max_batch_bytes) {
       break;
     }
     if (json && any) {

@@ -358,6 +358,18 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
   const std::uint64_t before = req.before_seq() == 0 ? head_.value() + 1 : req.before_seq();
   auto send = [self = shared_from_this(), from, request_id = frame.request_id()](
                   std::vector<v1::Event> events) {
+    // A page must fit the member's outbox: keep the newest events within the byte budget (the
+    // client pages on from the oldest one it got).
+    std::size_t bytes = 0;
+    std::size_t keep_from = events.size();
+    while (keep_from > 0) {
+      bytes += events[keep_from - 1].ByteSizeLong();
+      if (bytes > self->ctx_.options.max_history_bytes && keep_from < events.size()) {
+        break;
+      }
+      --keep_from;
+    }
+    events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(keep_from));
     v1::ServerFrame out;
     out.mutable_reply()->set_request_id(request_id);
     auto* page = out.mutable_reply()->mutable_history();

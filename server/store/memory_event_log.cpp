@@ -29,7 +29,7 @@ Epoch random_epoch() {
 
 // Checks that need no store state. Keep in sync with rocksdb_event_log.cpp: the typed tests in
 // event_log_test.cpp hold both implementations to the same answers.
-boost::system::error_code check_record(const AppendRecord& r) {
+[[nodiscard]] boost::system::error_code check_record(const AppendRecord& r) {
   if (!is_valid_room_id(r.room.value()) || r.seq.value() <= r.prev_seq.value()) {
     return make_error_code(Errc::kInvalidArgument);
   }
@@ -48,7 +48,7 @@ boost::system::error_code check_record(const AppendRecord& r) {
 }
 
 // Checks `r` against the room's (staged) head and advances it on success.
-boost::system::error_code check_and_stage(const AppendRecord& r, RoomHead& room) {
+[[nodiscard]] boost::system::error_code check_and_stage(const AppendRecord& r, RoomHead& room) {
   if (r.create_room) {
     if (room.exists) {
       return make_error_code(Errc::kRoomExists);
@@ -69,7 +69,7 @@ boost::system::error_code check_and_stage(const AppendRecord& r, RoomHead& room)
   return {};
 }
 
-Result<Event> parse_event(const std::string& bytes) {
+[[nodiscard]] Result<Event> parse_event(const std::string& bytes) {
   Event event;
   if (!event.ParseFromString(bytes)) {
     return make_error_code(Errc::kInternal);
@@ -79,7 +79,7 @@ Result<Event> parse_event(const std::string& bytes) {
 
 // Parses [first, last) of a seq -> bytes map into `out`, in order.
 template <class It>
-boost::system::error_code parse_range(It first, It last, std::vector<Event>& out) {
+[[nodiscard]] boost::system::error_code parse_range(It first, It last, std::vector<Event>& out) {
   for (; first != last; ++first) {
     auto event = parse_event(first->second);
     if (!event) {

@@ -1,5 +1,11 @@
 #include "server/store/rocksdb_event_log.hpp"
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/status.h>
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -14,12 +20,6 @@
 #include <unordered_map>
 #include <utility>
 #include <variant>
-
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/slice.h>
-#include <rocksdb/status.h>
-#include <rocksdb/write_batch.h>
 
 #include "core/common/assert.hpp"
 #include "server/store/key_codec.hpp"
@@ -47,7 +47,7 @@ constexpr const char* kCursorsCf = "cursors";
 
 // The one place rocksdb::Status becomes an Errc. NotFound is handled by callers where it is
 // expected; anywhere else it means the store is not what we wrote.
-error_code to_error(const rocksdb::Status& st) {
+[[nodiscard]] error_code to_error(const rocksdb::Status& st) {
   if (st.ok()) {
     return {};
   }
@@ -85,7 +85,7 @@ struct RoomHead {
 
 // Checks that need no store state. Keep in sync with memory_event_log.cpp: the typed tests in
 // event_log_test.cpp hold both implementations to the same answers.
-error_code check_record(const AppendRecord& r) {
+[[nodiscard]] error_code check_record(const AppendRecord& r) {
   if (!is_valid_room_id(r.room.value()) || r.seq.value() <= r.prev_seq.value()) {
     return make_error_code(Errc::kInvalidArgument);
   }
@@ -104,7 +104,7 @@ error_code check_record(const AppendRecord& r) {
 }
 
 // Checks `r` against the room's (staged) head and advances it on success.
-error_code check_and_stage(const AppendRecord& r, RoomHead& room) {
+[[nodiscard]] error_code check_and_stage(const AppendRecord& r, RoomHead& room) {
   if (r.create_room) {
     if (room.exists) {
       return make_error_code(Errc::kRoomExists);
@@ -165,8 +165,8 @@ struct RocksDbEventLog::Impl {
   Impl& operator=(Impl&&) = delete;
   ~Impl();
 
-  error_code open_db();
-  error_code load_or_create_epoch();
+  [[nodiscard]] error_code open_db();
+  [[nodiscard]] error_code load_or_create_epoch();
   void start_writer() {
     writer = std::thread([this] { run_writer(); });
   }
@@ -175,10 +175,11 @@ struct RocksDbEventLog::Impl {
   // Writer thread.
   void run_writer();
   void commit_group(std::vector<Request>& group);
-  Result<RoomHead> current_head(const RoomId& room,
-                                const std::unordered_map<std::string, RoomHead>& staged);
-  error_code stage_append(PendingAppend& request, std::unordered_map<std::string, RoomHead>& staged,
-                          rocksdb::WriteBatch& batch);
+  [[nodiscard]] Result<RoomHead> current_head(
+      const RoomId& room, const std::unordered_map<std::string, RoomHead>& staged);
+  [[nodiscard]] error_code stage_append(PendingAppend& request,
+                                        std::unordered_map<std::string, RoomHead>& staged,
+                                        rocksdb::WriteBatch& batch);
   void stage_snapshot(PendingSnapshot& request,
                       const std::unordered_map<std::string, RoomHead>& staged,
                       std::unordered_map<std::string, std::uint64_t>& staged_snapshots,
@@ -188,15 +189,16 @@ struct RocksDbEventLog::Impl {
   // Visits the records of `room` in `cf` with lo <= seq <= hi, oldest first (newest first if
   // `newest_first`), at most `limit` of them. fn(Seq, const rocksdb::Slice& value) -> error_code.
   template <class Fn>
-  error_code scan(const rocksdb::ReadOptions& base, rocksdb::ColumnFamilyHandle* cf,
-                  const RoomId& room, std::uint64_t lo, std::uint64_t hi, bool newest_first,
-                  std::size_t limit, Fn&& fn);
-  error_code scan_events(const rocksdb::ReadOptions& base, const RoomId& room, std::uint64_t lo,
-                         std::uint64_t hi, bool newest_first, std::size_t limit,
-                         std::vector<Event>& out);
-  Result<std::uint64_t> newest_seq(const rocksdb::ReadOptions& base, const RoomId& room);
+  [[nodiscard]] error_code scan(const rocksdb::ReadOptions& base, rocksdb::ColumnFamilyHandle* cf,
+                                const RoomId& room, std::uint64_t lo, std::uint64_t hi,
+                                bool newest_first, std::size_t limit, Fn&& fn);
+  [[nodiscard]] error_code scan_events(const rocksdb::ReadOptions& base, const RoomId& room,
+                                       std::uint64_t lo, std::uint64_t hi, bool newest_first,
+                                       std::size_t limit, std::vector<Event>& out);
+  [[nodiscard]] Result<std::uint64_t> newest_seq(const rocksdb::ReadOptions& base,
+                                                 const RoomId& room);
   // The room's meta; kRoomNotFound if it does not exist.
-  Result<RoomMeta> get_meta(const rocksdb::ReadOptions& base, const RoomId& room);
+  [[nodiscard]] Result<RoomMeta> get_meta(const rocksdb::ReadOptions& base, const RoomId& room);
 
   const RocksDbOptions options;
   rocksdb::DB* db = nullptr;                          // Owned; closed in ~Impl.
@@ -254,9 +256,12 @@ error_code RocksDbEventLog::Impl::open_db() {
   db_options.create_missing_column_families = true;
   const rocksdb::ColumnFamilyOptions cf_options;
   const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, cf_options}, {kEventsCf, cf_options},
-      {kRoomsCf, cf_options},     {kSnapshotsCf, cf_options},
-      {kDedupCf, cf_options},     {kCursorsCf, cf_options}};
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {kEventsCf, cf_options},
+      {kRoomsCf, cf_options},
+      {kSnapshotsCf, cf_options},
+      {kDedupCf, cf_options},
+      {kCursorsCf, cf_options}};
   // 7.8 has only the DB** overload; ~Impl owns the result.
   const rocksdb::Status st =
       rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
@@ -274,7 +279,8 @@ error_code RocksDbEventLog::Impl::open_db() {
 error_code RocksDbEventLog::Impl::load_or_create_epoch() {
   std::string bytes;
   const rocksdb::Status st =
-      db->Get(rocksdb::ReadOptions(), meta_cf, rocksdb::Slice(kStoreMetaKey.data(), kStoreMetaKey.size()), &bytes);
+      db->Get(rocksdb::ReadOptions(), meta_cf,
+              rocksdb::Slice(kStoreMetaKey.data(), kStoreMetaKey.size()), &bytes);
   StoreMeta meta;
   if (st.ok()) {
     if (!meta.ParseFromString(bytes) || meta.epoch() == 0) {
@@ -324,9 +330,10 @@ void RocksDbEventLog::Impl::run_writer() {
       std::size_t records = 0;
       while (!queue.empty()) {
         const Request& next = queue.front();
-        const std::size_t n = std::holds_alternative<PendingAppend>(next)
-                                  ? std::max<std::size_t>(1, std::get<PendingAppend>(next).records.size())
-                                  : 1;
+        const std::size_t n =
+            std::holds_alternative<PendingAppend>(next)
+                ? std::max<std::size_t>(1, std::get<PendingAppend>(next).records.size())
+                : 1;
         if (!group.empty() && records + n > options.max_group_records) {
           break;
         }
@@ -534,9 +541,8 @@ error_code RocksDbEventLog::Impl::scan(const rocksdb::ReadOptions& base,
   return to_error(it->status());
 }
 
-error_code RocksDbEventLog::Impl::scan_events(const rocksdb::ReadOptions& base,
-                                              const RoomId& room, std::uint64_t lo,
-                                              std::uint64_t hi, bool newest_first,
+error_code RocksDbEventLog::Impl::scan_events(const rocksdb::ReadOptions& base, const RoomId& room,
+                                              std::uint64_t lo, std::uint64_t hi, bool newest_first,
                                               std::size_t limit, std::vector<Event>& out) {
   const std::size_t first = out.size();
   auto ec = scan(base, events_cf, room, lo, hi, newest_first, limit,
@@ -678,16 +684,16 @@ Result<RoomLoad> RocksDbEventLog::load_room(const RoomId& room, const LoadOption
                                    opts.tail_events, load.tail)) {
     return ec;
   }
-  auto ec = impl_->scan(view.options(), impl_->dedup_cf, room, 0, kMaxSeq, /*newest_first=*/true,
-                        opts.dedup_window,
-                        [&load](Seq seq, const rocksdb::Slice& value) -> error_code {
-                          DedupEntry entry{.seq = seq, .op = DedupRecord()};
-                          if (!parse(entry.op, value)) {
-                            return make_error_code(Errc::kInternal);
-                          }
-                          load.dedup.push_back(std::move(entry));
-                          return {};
-                        });
+  auto ec =
+      impl_->scan(view.options(), impl_->dedup_cf, room, 0, kMaxSeq, /*newest_first=*/true,
+                  opts.dedup_window, [&load](Seq seq, const rocksdb::Slice& value) -> error_code {
+                    DedupEntry entry{.seq = seq, .op = DedupRecord()};
+                    if (!parse(entry.op, value)) {
+                      return make_error_code(Errc::kInternal);
+                    }
+                    load.dedup.push_back(std::move(entry));
+                    return {};
+                  });
   if (ec) {
     return ec;
   }

@@ -40,8 +40,10 @@ struct TestClient::Impl {
   std::deque<std::pair<std::string, bool>> writes;
   bool writing = false;
   bool paused = false;
+  bool reading = true;  // A read is outstanding.
 
   void do_read() {
+    reading = true;
     ws.async_read(buf, [this](beast::error_code ec, std::size_t) { on_read(ec); });
   }
 
@@ -83,6 +85,8 @@ struct TestClient::Impl {
     }
     if (!paused) {
       do_read();
+    } else {
+      reading = false;
     }
   }
 
@@ -231,6 +235,11 @@ void TestClient::wait_events(std::size_t n, std::optional<std::chrono::milliseco
               "events");
 }
 
+void TestClient::wait_seq(std::uint64_t seq, std::optional<std::chrono::milliseconds> timeout) {
+  impl_->wait([&] { return !impl_->events.empty() && impl_->events.back().seq() >= seq; },
+              timeout.value_or(options_.timeout), "an event");
+}
+
 std::vector<v1::Event> TestClient::events() const {
   std::lock_guard lock(impl_->mu);
   return impl_->events;
@@ -298,4 +307,15 @@ void TestClient::pause_reading() {
   asio::post(impl_->ioc, [impl = impl_.get()] { impl->paused = true; });
 }
 
+}  // namespace huddle::testing
+
+namespace huddle::testing {
+void TestClient::resume_reading() {
+  asio::post(impl_->ioc, [impl = impl_.get()] {
+    impl->paused = false;
+    if (!impl->reading) {
+      impl->do_read();
+    }
+  });
+}
 }  // namespace huddle::testing

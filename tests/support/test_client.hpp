@@ -62,6 +62,8 @@ class TestClient {
 
   // Waits until at least `n` events have arrived (all rooms). Throws on timeout.
   void wait_events(std::size_t n, std::optional<std::chrono::milliseconds> timeout = {});
+  // Waits until an event with seq >= `seq` has arrived. Throws on timeout.
+  void wait_seq(std::uint64_t seq, std::optional<std::chrono::milliseconds> timeout = {});
   [[nodiscard]] std::vector<huddle::v1::Event> events() const;
   [[nodiscard]] std::size_t event_count() const;
   // Non-reply, non-event frames (snapshot, presence, typing), in arrival order.
@@ -80,8 +82,9 @@ class TestClient {
   // Sends a close frame with 1000 and waits for the server's.
   void close();
 
-  // Stops reading from the socket (to play a slow consumer).
+  // Stops reading from the socket (to play a slow consumer), and starts again.
   void pause_reading();
+  void resume_reading();
 
  private:
   struct Impl;

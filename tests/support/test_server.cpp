@@ -1,5 +1,6 @@
 #include "tests/support/test_server.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +95,11 @@ ChildServer::ChildServer(std::string data_dir, std::vector<std::string> extra_ar
       argv.push_back(a.data());
     }
     argv.push_back(nullptr);
+    // The child's banner would clutter the test log; its warnings (stderr) stay.
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDOUT_FILENO);
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

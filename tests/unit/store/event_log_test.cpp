@@ -12,9 +12,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
-
 #include <unistd.h>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -366,10 +365,10 @@ TYPED_TEST(EventLogContract, RequestsInFlightTogetherSucceedOrFailIndependently)
   constexpr int kRequests = 5;
   std::vector<std::promise<error_code>> done(kRequests);
   std::vector<std::vector<AppendRecord>> requests;
-  requests.push_back(one(rec("r", 4, 3)));     // ok
-  requests.push_back(one(rec("r", 4, 3)));     // conflict: sees the head 4 staged by the first
-  requests.push_back(one(rec("r", 5, 4)));     // ok: chains to the first
-  requests.push_back(one(rec("zz", 2, 1)));    // unknown room
+  requests.push_back(one(rec("r", 4, 3)));      // ok
+  requests.push_back(one(rec("r", 4, 3)));      // conflict: sees the head 4 staged by the first
+  requests.push_back(one(rec("r", 5, 4)));      // ok: chains to the first
+  requests.push_back(one(rec("zz", 2, 1)));     // unknown room
   requests.push_back(one(create("new-room")));  // ok
   for (int i = 0; i < kRequests; ++i) {
     log.append(std::move(requests[i]), [&done, i](error_code ec) { done[i].set_value(ec); });
@@ -465,8 +464,7 @@ TYPED_TEST(EventLogContract, RacingWritersOnOneRoomNeverForkTheChain) {
           unexpected.fetch_add(1);
           continue;
         }
-        const error_code ec =
-            append_wait(log, one(rec("race", head->value() + 1, head->value())));
+        const error_code ec = append_wait(log, one(rec("race", head->value() + 1, head->value())));
         if (!ec) {
           successes.fetch_add(1);
         } else if (ec != Errc::kConflict) {
@@ -532,7 +530,8 @@ TYPED_TEST(EventLogContract, LoadRoomReturnsSnapshotReplayTailAndDedup) {
   ASSERT_TRUE(load->snapshot.has_value());
   EXPECT_EQ(load->snapshot->seq(), 12U);
   EXPECT_EQ(load->snapshot->board().chat_message_count(), 11U);
-  EXPECT_EQ(seqs_of(load->replay), (std::vector<std::uint64_t>{13, 14, 15, 16, 17, 18, 19, 20, 21}));
+  EXPECT_EQ(seqs_of(load->replay),
+            (std::vector<std::uint64_t>{13, 14, 15, 16, 17, 18, 19, 20, 21}));
   EXPECT_EQ(load->replay.front().prev_seq(), 12U);
   EXPECT_EQ(seqs_of(load->tail), (std::vector<std::uint64_t>{17, 18, 19, 20, 21}));
   ASSERT_EQ(load->dedup.size(), 3U);
@@ -616,8 +615,7 @@ TYPED_TEST(EventLogContract, AFailedWriteFailsTheAppendAndWritesNothing) {
   EventLog& log = *this->log_;
   this->make_room("r", 2);
   TypeParam::fail_next(log, 1);
-  EXPECT_EQ(append_wait(log, one(with_dedup(rec("r", 3, 2), "op-3"))),
-            Errc::kStorageUnavailable);
+  EXPECT_EQ(append_wait(log, one(with_dedup(rec("r", 3, 2), "op-3"))), Errc::kStorageUnavailable);
   EXPECT_EQ(*log.head(RoomId("r")), Seq(2));
   EXPECT_TRUE(log.load_room(RoomId("r"), LoadOptions{})->dedup.empty());
   // Nothing was staged: the same append succeeds on retry.

@@ -1,5 +1,7 @@
 #include "server/store/key_codec.hpp"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -7,17 +9,18 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 namespace huddle::store {
 namespace {
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 
 std::vector<std::uint64_t> interesting_seqs() {
-  std::vector<std::uint64_t> seqs = {0,          1,          2,          127,  128,
-                                     255,        256,        257,        65535, 65536,
-                                     1ULL << 31, 1ULL << 32, (1ULL << 32) + 1, kMax - 1, kMax};
+  std::vector<std::uint64_t> seqs = {0, 1, 2, 127, 128, 255, 256, 257, 65535, 65536};
+  // 2^31 - 1, 2^32 - 1, 2^32, 2^32 + 1, 2^64 - 2, 2^64 - 1.
+  for (std::uint64_t big :
+       {kMax >> 33, kMax >> 32, (kMax >> 32) + 1, (kMax >> 32) + 2, kMax - 1, kMax}) {
+    seqs.push_back(big);
+  }
   std::mt19937_64 rng(20240531);  // Seeded: the test is deterministic.
   for (int i = 0; i < 2000; ++i) {
     // Mix magnitudes so every byte position of the encoding gets exercised.
@@ -49,9 +52,8 @@ TEST(KeyCodec, KeyOrderEqualsSeqOrderWithinARoom) {
   for (std::size_t i = 0; i < order.size(); ++i) {
     order[i] = i;
   }
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return keys[a] < keys[b];
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
   for (std::size_t i = 0; i + 1 < order.size(); ++i) {
     EXPECT_LE(seqs[order[i]], seqs[order[i + 1]]);
   }
@@ -67,8 +69,8 @@ TEST(KeyCodec, DecodeInvertsEncodeForEverySeq) {
 }
 
 TEST(KeyCodec, RoomsThatArePrefixesOfEachOtherNeverInterleave) {
-  const std::vector<RoomId> rooms = {RoomId("a"), RoomId("ab"), RoomId("abc"), RoomId("ab-"),
-                                     RoomId("ab0"), RoomId("b")};
+  const std::vector<RoomId> rooms = {RoomId("a"),   RoomId("ab"),  RoomId("abc"),
+                                     RoomId("ab-"), RoomId("ab0"), RoomId("b")};
   const std::vector<std::uint64_t> seqs = {0, 1, 255, 256, 1ULL << 32, kMax};
   for (const RoomId& x : rooms) {
     for (const RoomId& y : rooms) {
@@ -108,8 +110,8 @@ TEST(KeyCodec, MalformedKeysDecodeAsInternalError) {
   const std::vector<std::string> bad = {
       "",
       "ab",
-      good.substr(0, good.size() - 1),           // Truncated seq.
-      good.substr(2),                            // No room.
+      good.substr(0, good.size() - 1),                 // Truncated seq.
+      good.substr(2),                                  // No room.
       "ab" + std::string(1, '\x01') + good.substr(3),  // Separator is not 0x00.
       std::string("a\0b\0", 4) + good.substr(3),       // 0x00 inside the room id.
   };

@@ -2,8 +2,6 @@
 // MemoryEventLog is tested once for both in event_log_test.cpp.
 #include "server/store/rocksdb_event_log.hpp"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -12,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -236,8 +235,9 @@ TEST(RocksDbEventLog, OpeningADirectoryAlreadyOpenFailsWithStorageUnavailable) {
 TEST(RocksDbEventLog, OpeningWithBadOptionsFailsWithInvalidArgument) {
   TempDir dir;
   EXPECT_EQ(RocksDbEventLog::open(RocksDbOptions{.path = ""}).error(), Errc::kInvalidArgument);
-  EXPECT_EQ(RocksDbEventLog::open(RocksDbOptions{.path = dir.str(), .max_group_records = 0}).error(),
-            Errc::kInvalidArgument);
+  EXPECT_EQ(
+      RocksDbEventLog::open(RocksDbOptions{.path = dir.str(), .max_group_records = 0}).error(),
+      Errc::kInvalidArgument);
 }
 
 TEST(RocksDbEventLog, OpeningAPathThatIsAFileFailsWithStorageUnavailable) {
