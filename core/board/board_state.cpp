@@ -62,8 +62,7 @@ boost::system::error_code BoardState::apply(const huddle::v1::Event& event) {
       snap_.set_chat_message_count(snap_.chat_message_count() + 1);
       break;
     }
-    case huddle::v1::Event::PAYLOAD_NOT_SET:
-      return Errc::kInvalidArgument;
+    case huddle::v1::Event::PAYLOAD_NOT_SET: return Errc::kInvalidArgument;
   }
   snap_.set_seq(event.seq());
   return {};

@@ -12,8 +12,8 @@
 namespace huddle::board {
 
 struct BoardLimits {
-  std::size_t max_chat_bytes = 4000;   // A chat line, not a document; keeps events small.
-  std::size_t max_title_bytes = 200;   // Fits a room list row.
+  std::size_t max_chat_bytes = 4000;  // A chat line, not a document; keeps events small.
+  std::size_t max_title_bytes = 200;  // Fits a room list row.
   std::size_t max_display_name_bytes = 64;
 };
 

@@ -21,9 +21,9 @@ enum class Errc {
   kRoomExists,
   kNotJoined,
   kPermissionDenied,
-  kStorageUnavailable,    // The log failed; nothing was acked. Retryable.
-  kConflict,              // Append whose prev_seq is not the stored head (internal; room resyncs).
-  kOverloaded,            // Too much in flight. Retryable.
+  kStorageUnavailable,  // The log failed; nothing was acked. Retryable.
+  kConflict,            // Append whose prev_seq is not the stored head (internal; room resyncs).
+  kOverloaded,          // Too much in flight. Retryable.
   kInternal,
 };
 

@@ -38,7 +38,9 @@ Server::~Server() {
   room_ctx_.reset();
 }
 
-std::uint64_t Server::epoch() const noexcept { return log_ ? log_->epoch().value() : 0; }
+std::uint64_t Server::epoch() const noexcept {
+  return log_ ? log_->epoch().value() : 0;
+}
 
 std::int64_t Server::connections() const noexcept {
   return net_ctx_ ? net_ctx_->connections.load() : 0;
@@ -57,9 +59,9 @@ boost::system::error_code Server::start() {
     }
     log_ = std::move(*opened);
   }
-  const std::size_t threads =
-      options_.threads != 0 ? options_.threads
-                            : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  const std::size_t threads = options_.threads != 0
+                                  ? options_.threads
+                                  : std::max<std::size_t>(1, std::thread::hardware_concurrency());
   shards_ = std::make_unique<ShardSet>(threads);
   reader_ = std::make_unique<asio::thread_pool>(1);
 
@@ -104,7 +106,7 @@ boost::system::error_code Server::start() {
   started_ = true;
   log::app()->info("listening addr={}:{} threads={} durability={} epoch={}", options_.host, port_,
                    threads,
-                   options_.ephemeral ? "memory"
+                   options_.ephemeral                                ? "memory"
                    : options_.durability == store::Durability::kSync ? "sync"
                                                                      : "wal",
                    log_->epoch().value());

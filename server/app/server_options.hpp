@@ -13,11 +13,11 @@ namespace huddle::app {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";  // Loopback by default: open auth is for local use.
-  std::uint16_t port = 8080;        // 0 = any free port (tests).
+  std::uint16_t port = 8080;       // 0 = any free port (tests).
   std::string data_dir = "./data";
   store::Durability durability = store::Durability::kSync;  // Acked = on disk, power-loss safe.
-  std::size_t threads = 0;          // I/O shards; 0 = one per core.
-  bool ephemeral = false;           // In-memory log (nothing survives a restart).
+  std::size_t threads = 0;                                  // I/O shards; 0 = one per core.
+  bool ephemeral = false;  // In-memory log (nothing survives a restart).
   net::NetOptions net{};
   room::RoomOptions room{};
 };

@@ -13,13 +13,13 @@ namespace huddle::codec {
 // WebSocket close codes the server sends (RFC 6455 plus the 4000-4999 application range).
 namespace close_code {
 inline constexpr std::uint16_t kNormal = 1000;
-inline constexpr std::uint16_t kGoingAway = 1001;        // Server shutting down; reconnect and resume.
+inline constexpr std::uint16_t kGoingAway = 1001;  // Server shutting down; reconnect and resume.
 inline constexpr std::uint16_t kProtocolError = 1002;
 inline constexpr std::uint16_t kUnsupportedData = 1003;  // Text frame on +proto, binary on +json.
 inline constexpr std::uint16_t kInvalidPayload = 1007;   // Repeated malformed frames.
 inline constexpr std::uint16_t kPolicyViolation = 1008;
-inline constexpr std::uint16_t kTooBig = 1009;           // Message over the frame limit.
-inline constexpr std::uint16_t kSlowConsumer = 4008;     // Outbox over its bound; resume losslessly.
+inline constexpr std::uint16_t kTooBig = 1009;        // Message over the frame limit.
+inline constexpr std::uint16_t kSlowConsumer = 4008;  // Outbox over its bound; resume losslessly.
 }  // namespace close_code
 
 [[nodiscard]] huddle::v1::ErrorCode to_wire_code(const boost::system::error_code& ec);

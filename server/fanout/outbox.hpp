@@ -15,8 +15,8 @@
 namespace huddle::fanout {
 
 struct OutboxOptions {
-  std::size_t max_bytes = 1024 * 1024;        // Per member; past it: close 4008 (slow consumer).
-  std::size_t max_batch_bytes = 256 * 1024;   // One WebSocket message (EventBatch) at most.
+  std::size_t max_bytes = 1024 * 1024;       // Per member; past it: close 4008 (slow consumer).
+  std::size_t max_batch_bytes = 256 * 1024;  // One WebSocket message (EventBatch) at most.
 };
 
 class Outbox {
@@ -55,9 +55,9 @@ class Outbox {
 
   codec::Encoding encoding_;
   OutboxOptions options_;
-  std::deque<PayloadPtr> queue_;     // Owner: session shard.
-  std::size_t queued_bytes_ = 0;     // Owner: session shard. Sum of queue_ bytes for encoding_.
-  bool armed_ = true;                // Writer idle: the next push must wake it.
+  std::deque<PayloadPtr> queue_;  // Owner: session shard.
+  std::size_t queued_bytes_ = 0;  // Owner: session shard. Sum of queue_ bytes for encoding_.
+  bool armed_ = true;             // Writer idle: the next push must wake it.
   bool overflowed_ = false;
   bool closed_ = false;
   std::function<void()> wakeup_;

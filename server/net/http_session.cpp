@@ -50,8 +50,7 @@ std::optional<codec::Encoding> pick_subprotocol(std::string_view offered) {
 
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx,
-                         std::size_t shard)
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx, std::size_t shard)
     : stream_(std::move(socket)), ctx_(ctx), shard_(shard) {}
 
 void HttpSession::run() {
@@ -101,11 +100,12 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     return;
   }
   if (req.method() == http::verb::get && target == "/healthz") {
-    return respond(http::status::ok, "application/json",
-                   fmt::format(R"({{"status":"ok","epoch":"{}","connections":{},"rooms_loaded":{}}})"
-                               "\n",
-                               ctx_.epoch, ctx_.connections.load(), ctx_.rooms->loaded_rooms()),
-                   keep_alive);
+    return respond(
+        http::status::ok, "application/json",
+        fmt::format(R"({{"status":"ok","epoch":"{}","connections":{},"rooms_loaded":{}}})"
+                    "\n",
+                    ctx_.epoch, ctx_.connections.load(), ctx_.rooms->loaded_rooms()),
+        keep_alive);
   }
   if (req.method() == http::verb::get && (target == "/" || target == "/index.html")) {
     return respond(http::status::ok, "text/plain",
@@ -125,9 +125,9 @@ void HttpSession::respond(http::status status, std::string content_type, std::st
   res->body() = std::move(body);
   res->prepare_payload();
   response_ = res;
-  http::async_write(stream_, *res,
-                    beast::bind_front_handler(&HttpSession::on_write, shared_from_this(),
-                                              keep_alive));
+  http::async_write(
+      stream_, *res,
+      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), keep_alive));
 }
 
 void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {

@@ -20,7 +20,9 @@ void Listener::listen(const asio::ip::tcp::endpoint& endpoint) {
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void Listener::run() { do_accept(); }
+void Listener::run() {
+  do_accept();
+}
 
 void Listener::stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -29,28 +31,29 @@ void Listener::stop() {
   });
 }
 
-asio::ip::tcp::endpoint Listener::local_endpoint() const { return acceptor_.local_endpoint(); }
+asio::ip::tcp::endpoint Listener::local_endpoint() const {
+  return acceptor_.local_endpoint();
+}
 
 void Listener::do_accept() {
   const std::size_t shard = next_shard_;
   next_shard_ = (next_shard_ + 1) % ctx_.shards->size();
-  acceptor_.async_accept(ctx_.shards->context(shard),
-                         [self = shared_from_this(), shard](boost::system::error_code ec,
-                                                            asio::ip::tcp::socket socket) {
-                           if (!ec) {
-                             boost::system::error_code ignored;
-                             socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                             std::make_shared<HttpSession>(std::move(socket), self->ctx_, shard)
-                                 ->run();
-                           } else if (ec == asio::error::operation_aborted) {
-                             return;
-                           } else {
-                             log::net()->warn("accept failed err={}", ec.message());
-                           }
-                           if (self->acceptor_.is_open()) {
-                             self->do_accept();
-                           }
-                         });
+  acceptor_.async_accept(
+      ctx_.shards->context(shard), [self = shared_from_this(), shard](
+                                       boost::system::error_code ec, asio::ip::tcp::socket socket) {
+        if (!ec) {
+          boost::system::error_code ignored;
+          socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+          std::make_shared<HttpSession>(std::move(socket), self->ctx_, shard)->run();
+        } else if (ec == asio::error::operation_aborted) {
+          return;
+        } else {
+          log::net()->warn("accept failed err={}", ec.message());
+        }
+        if (self->acceptor_.is_open()) {
+          self->do_accept();
+        }
+      });
 }
 
 }  // namespace huddle::net

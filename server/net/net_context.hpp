@@ -21,7 +21,7 @@ namespace huddle::net {
 class Session;
 
 struct NetOptions {
-  std::size_t max_message_bytes = 64 * 1024;  // Per WebSocket message; past it close 1009.
+  std::size_t max_message_bytes = 64 * 1024;   // Per WebSocket message; past it close 1009.
   std::chrono::seconds handshake_timeout{10};  // HTTP request + WebSocket upgrade.
   std::chrono::seconds idle_timeout{60};       // No traffic: ping at half, close at full.
   std::size_t max_malformed_in_a_row = 3;      // Then close 1007.

@@ -62,7 +62,9 @@ Session::Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard,
   ctx_.connections.fetch_add(1);
 }
 
-Session::~Session() { ctx_.connections.fetch_sub(1); }
+Session::~Session() {
+  ctx_.connections.fetch_sub(1);
+}
 
 void Session::run(http::request<http::string_body> req) {
   {
@@ -239,7 +241,9 @@ void Session::send(const v1::ServerFrame& frame) {
 
 // ---- Writing ----
 
-void Session::on_outbox_ready() { do_write(); }
+void Session::on_outbox_ready() {
+  do_write();
+}
 
 void Session::do_write() {
   if (writing_ || finished_) {

@@ -30,8 +30,7 @@ namespace beast = boost::beast;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard,
-          codec::Encoding encoding);
+  Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard, codec::Encoding encoding);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Session(Session&&) = delete;
@@ -69,9 +68,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
-  std::uint16_t close_code_ = 0;           // Close requested while a write was in flight.
+  std::uint16_t close_code_ = 0;  // Close requested while a write was in flight.
   std::size_t malformed_in_a_row_ = 0;
-  huddle::v1::Member member_;               // Set by Hello.
+  huddle::v1::Member member_;  // Set by Hello.
   bool hello_done_ = false;
   std::unordered_map<std::string, std::shared_ptr<room::Room>> rooms_;  // Joined (or joining).
 };

@@ -12,10 +12,10 @@
 namespace huddle::room {
 
 struct MemberHandle {
-  std::uint64_t conn_id = 0;                // Unique per connection in this process.
-  huddle::v1::Member member;                // Identity (member_id, display_name).
-  std::size_t shard = 0;                    // The connection's shard: where its outbox lives.
-  std::weak_ptr<fanout::Outbox> outbox;     // Weak: the session owns it (CONVENTIONS 4).
+  std::uint64_t conn_id = 0;             // Unique per connection in this process.
+  huddle::v1::Member member;             // Identity (member_id, display_name).
+  std::size_t shard = 0;                 // The connection's shard: where its outbox lives.
+  std::weak_ptr<fanout::Outbox> outbox;  // Weak: the session owns it (CONVENTIONS 4).
   codec::Encoding encoding = codec::Encoding::kProto;
 };
 

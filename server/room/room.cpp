@@ -71,18 +71,18 @@ void Room::create(MemberHandle from, v1::ClientFrame frame, CreatedCallback done
 }
 
 void Room::submit(MemberHandle from, v1::ClientFrame frame) {
-  net::post(ctx_.shards->executor(shard_),
-            [self = shared_from_this(), from = std::move(from), frame = std::move(frame)]() mutable {
-              if (self->state_ != State::kLive) {
-                if (self->state_ == State::kFailed) {
-                  self->reply_error(from, frame.request_id(), Errc::kRoomNotFound);
-                  return;
-                }
-                self->queued_.push_back(Queued{std::move(from), std::move(frame), false});
-                return;
-              }
-              self->handle(std::move(from), std::move(frame));
-            });
+  net::post(ctx_.shards->executor(shard_), [self = shared_from_this(), from = std::move(from),
+                                            frame = std::move(frame)]() mutable {
+    if (self->state_ != State::kLive) {
+      if (self->state_ == State::kFailed) {
+        self->reply_error(from, frame.request_id(), Errc::kRoomNotFound);
+        return;
+      }
+      self->queued_.push_back(Queued{std::move(from), std::move(frame), false});
+      return;
+    }
+    self->handle(std::move(from), std::move(frame));
+  });
 }
 
 void Room::disconnect(std::uint64_t conn_id) {
@@ -185,7 +185,12 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
   }
   const bool rejoin = is_joined(from.conn_id);
   if (rejoin) {
-    do_leave(from.conn_id, nullptr, 0);
+    // Same connection joining again (to resume): replace its registration without presence
+    // changes; the others never saw it leave.
+    const auto& old = members_[from.conn_id];
+    --encoding_count_[static_cast<std::size_t>(old.encoding)];
+    --online_count_[old.member.member_id()];
+    members_.erase(from.conn_id);
   }
 
   // Decide EXACT / SNAPSHOT / RESET (invariant 2). Positions are found by the prev_seq chain,
@@ -269,8 +274,7 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
   ensure_in_roster(from);
 }
 
-void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to,
-                    std::uint64_t request_id) {
+void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::uint64_t request_id) {
   auto it = members_.find(conn_id);
   if (it == members_.end()) {
     if (reply_to != nullptr) {
@@ -310,9 +314,9 @@ void Room::do_post_chat(const MemberHandle& from, const v1::ClientFrame& frame) 
       out.mutable_reply()->set_duplicate(true);
       return reply(from, std::move(out));
     }
-    if (auto inflight = in_flight_ops_.find(key); inflight != in_flight_ops_.end()) {
+    if (in_flight_ops_.contains(key)) {
       for (auto& p : pending_) {
-        if (p.event.seq() == inflight->second) {
+        if (p.dedup_key == key) {
           p.waiters.push_back(
               Waiter{.to = from, .request_id = frame.request_id(), .duplicate = true});
           return;
@@ -356,8 +360,8 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
     return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
   }
   const std::uint64_t before = req.before_seq() == 0 ? head_.value() + 1 : req.before_seq();
-  auto send = [self = shared_from_this(), from, request_id = frame.request_id()](
-                  std::vector<v1::Event> events) {
+  auto send = [self = shared_from_this(), from,
+               request_id = frame.request_id()](std::vector<v1::Event> events) {
     // A page must fit the member's outbox: keep the newest events within the byte budget (the
     // client pages on from the oldest one it got).
     std::size_t bytes = 0;
@@ -393,17 +397,17 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
     }
     return send(std::move(page));
   }
-  net::post(ctx_.reader, [self = shared_from_this(), before, limit, send = std::move(send),
-                          from, request_id = frame.request_id()]() mutable {
+  net::post(ctx_.reader, [self = shared_from_this(), before, limit, send = std::move(send), from,
+                          request_id = frame.request_id()]() mutable {
     auto events = self->ctx_.log->read_before(self->id_, Seq{before}, limit);
-    net::post(self->ctx_.shards->executor(self->shard_),
-              [self, events = std::move(events), send = std::move(send), from,
-               request_id]() mutable {
-                if (!events) {
-                  return self->reply_error(from, request_id, events.error());
-                }
-                send(std::move(*events));
-              });
+    net::post(
+        self->ctx_.shards->executor(self->shard_),
+        [self, events = std::move(events), send = std::move(send), from, request_id]() mutable {
+          if (!events) {
+            return self->reply_error(from, request_id, events.error());
+          }
+          send(std::move(*events));
+        });
   });
 }
 
@@ -440,12 +444,16 @@ void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Wait
     op.set_member_id(actor.member.member_id());
     op.set_op_id(key.substr(key.find('\0') + 1));
     record.dedup = std::move(op);
-    in_flight_ops_[key] = seq;
+    in_flight_ops_.insert(key);
   }
   if (created) {
     record.create_room = meta_;
   }
-  PendingAppend pending{.event = std::move(event), .dedup_key = std::move(key),
+  const std::uint64_t append_id = ++last_append_id_;
+  PendingAppend pending{.append_id = append_id,
+                        .generation = generation_,
+                        .event = std::move(event),
+                        .dedup_key = std::move(key),
                         .created = std::move(created)};
   if (waiter) {
     pending.waiters.push_back(std::move(*waiter));
@@ -454,22 +462,23 @@ void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Wait
 
   std::vector<store::AppendRecord> records;
   records.push_back(std::move(record));
-  ctx_.log->append(std::move(records), [weak = weak_from_this(),
-                                        exec = ctx_.shards->executor(shard_),
-                                        seq](boost::system::error_code ec) {
-    // On the log's writer thread: hand the result back to the room's shard.
-    net::post(exec, [weak, seq, ec] {
-      if (auto self = weak.lock()) {
-        self->on_appended(seq, ec);
-      }
-    });
-  });
+  ctx_.log->append(std::move(records),
+                   [weak = weak_from_this(), exec = ctx_.shards->executor(shard_),
+                    append_id](boost::system::error_code ec) {
+                     // On the log's writer thread: hand the result back to the room's shard.
+                     net::post(exec, [weak, append_id, ec] {
+                       if (auto self = weak.lock()) {
+                         self->on_appended(append_id, ec);
+                       }
+                     });
+                   });
 }
 
-void Room::on_appended(std::uint64_t seq, boost::system::error_code ec) {
+void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
   // The log completes one room's appends in the order they were made.
-  HUDDLE_CHECK(!pending_.empty() && pending_.front().event.seq() == seq);
+  HUDDLE_CHECK(!pending_.empty() && pending_.front().append_id == append_id);
   PendingAppend done = std::move(pending_.front());
+  const std::uint64_t seq = done.event.seq();
   pending_.pop_front();
   if (!done.dedup_key.empty()) {
     in_flight_ops_.erase(done.dedup_key);
@@ -481,8 +490,13 @@ void Room::on_appended(std::uint64_t seq, boost::system::error_code ec) {
   if (ec) {
     // Nothing was stored, nothing is sent but the error (invariant 3). Appends already handed
     // to the log chain onto this one, so the log rejects them (kConflict) and they fail too;
-    // new commands chain onto the durable head again.
-    last_assigned_ = head_;
+    // new commands chain onto the durable head again. Only the first failure of a generation
+    // rewinds: later failures of that generation are the chained conflicts, and appends of the
+    // new generation may already be in flight.
+    if (done.generation == generation_) {
+      ++generation_;
+      last_assigned_ = head_;
+    }
     if (done.created) {
       state_ = State::kFailed;
       done.created(false, {});

@@ -61,6 +61,8 @@ class Room : public std::enable_shared_from_this<Room> {
     bool duplicate = false;
   };
   struct PendingAppend {
+    std::uint64_t append_id = 0;   // Unique per room object; matches the log's completion.
+    std::uint64_t generation = 0;  // Bumped when a failure rewinds last_assigned_.
     huddle::v1::Event event;
     std::vector<Waiter> waiters;
     std::string dedup_key;  // Empty: no op id.
@@ -87,7 +89,7 @@ class Room : public std::enable_shared_from_this<Room> {
   // room_id for creates).
   void append(huddle::v1::Event event, const MemberHandle& actor, std::optional<Waiter> waiter,
               std::string dedup_key, CreatedCallback created = {});
-  void on_appended(std::uint64_t seq, boost::system::error_code ec);
+  void on_appended(std::uint64_t append_id, boost::system::error_code ec);
   void ensure_in_roster(const MemberHandle& member);
 
   // Delivery to members' outboxes, local shard directly, other shards one post per shard.
@@ -108,23 +110,25 @@ class Room : public std::enable_shared_from_this<Room> {
   const std::size_t shard_;
   RoomContext& ctx_;
 
-  State state_ = State::kNew;                              // Owner: room shard.
+  State state_ = State::kNew;  // Owner: room shard.
   struct Queued {
     MemberHandle from;
     huddle::v1::ClientFrame frame;
     bool disconnect = false;
   };
-  std::deque<Queued> queued_;                              // While loading or creating.
+  std::deque<Queued> queued_;  // While loading or creating.
   huddle::storage::v1::RoomMeta meta_;
-  board::BoardState board_;                                // Durable state, at head_.
-  Seq head_;                                               // Newest durable event.
-  Seq last_assigned_;                                      // Newest event handed to the log.
-  std::deque<PendingAppend> pending_;                      // In log order.
-  std::deque<TailEntry> tail_;                             // Newest durable events.
-  std::unordered_map<std::string, Seq> dedup_;             // member \0 op_id -> seq.
-  std::deque<std::string> dedup_order_;                    // Eviction order of dedup_.
-  std::unordered_map<std::string, std::uint64_t> in_flight_ops_;  // dedup key -> pending seq.
-  std::unordered_set<std::string> roster_pending_;         // MemberJoined appended, not durable.
+  board::BoardState board_;                                       // Durable state, at head_.
+  Seq head_;                                                      // Newest durable event.
+  Seq last_assigned_;                                             // Newest event handed to the log.
+  std::deque<PendingAppend> pending_;                             // In log order.
+  std::deque<TailEntry> tail_;                                    // Newest durable events.
+  std::unordered_map<std::string, Seq> dedup_;                    // member \0 op_id -> seq.
+  std::deque<std::string> dedup_order_;                           // Eviction order of dedup_.
+  std::unordered_set<std::string> in_flight_ops_;          // Dedup keys of pending_ entries.
+  std::uint64_t last_append_id_ = 0;
+  std::uint64_t generation_ = 0;
+  std::unordered_set<std::string> roster_pending_;  // MemberJoined appended, not durable.
   std::size_t events_since_snapshot_ = 0;
 
   std::unordered_map<std::uint64_t, MemberHandle> members_;  // conn_id -> handle.

@@ -74,9 +74,8 @@ std::vector<huddle::v1::RoomInfo> RoomRegistry::list() const {
       out.push_back(info);
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.room_id() < b.room_id();
-  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.room_id() < b.room_id(); });
   return out;
 }
 

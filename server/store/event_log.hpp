@@ -23,7 +23,8 @@ namespace huddle::store {
 
 enum class Durability {
   kSync,  // fsync every commit group: survives power loss.
-  kWal,   // WAL written without fsync: survives a process crash, may lose the last groups on power loss.
+  kWal,   // WAL written without fsync: survives a process crash, may lose the last groups on power
+          // loss.
 };
 
 // One event to append.

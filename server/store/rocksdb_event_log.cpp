@@ -1,11 +1,5 @@
 #include "server/store/rocksdb_event_log.hpp"
 
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/slice.h>
-#include <rocksdb/status.h>
-#include <rocksdb/write_batch.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,6 +14,12 @@
 #include <unordered_map>
 #include <utility>
 #include <variant>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/status.h>
+#include <rocksdb/write_batch.h>
 
 #include "core/common/assert.hpp"
 #include "server/store/key_codec.hpp"
@@ -59,7 +59,9 @@ constexpr const char* kCursorsCf = "cursors";
   return make_error_code(Errc::kStorageUnavailable);
 }
 
-std::string_view to_view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+std::string_view to_view(const rocksdb::Slice& s) {
+  return {s.data(), s.size()};
+}
 
 template <class Message>
 bool parse(Message& m, const rocksdb::Slice& bytes) {
@@ -615,9 +617,13 @@ Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::open(const RocksDbOpti
   return std::unique_ptr<RocksDbEventLog>(new RocksDbEventLog(std::move(impl)));
 }
 
-Epoch RocksDbEventLog::epoch() const { return impl_->epoch; }
+Epoch RocksDbEventLog::epoch() const {
+  return impl_->epoch;
+}
 
-void RocksDbEventLog::fail_next_writes(int n) { impl_->fail_next_writes.store(n); }
+void RocksDbEventLog::fail_next_writes(int n) {
+  impl_->fail_next_writes.store(n);
+}
 
 void RocksDbEventLog::append(std::vector<AppendRecord> records, AppendCallback done) {
   impl_->enqueue(Impl::PendingAppend{.records = std::move(records), .done = std::move(done)});

@@ -2,6 +2,8 @@
 // RocksDbEventLog in both durability modes must give the same answers.
 #include "server/store/event_log.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,7 +14,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -623,7 +624,9 @@ TYPED_TEST(EventLogContract, AFailedWriteFailsTheAppendAndWritesNothing) {
   EXPECT_EQ(*log.head(RoomId("r")), Seq(3));
 }
 
-TYPED_TEST(EventLogContract, EpochIsNonzero) { EXPECT_NE(this->log_->epoch(), Epoch(0)); }
+TYPED_TEST(EventLogContract, EpochIsNonzero) {
+  EXPECT_NE(this->log_->epoch(), Epoch(0));
+}
 
 }  // namespace
 }  // namespace huddle::store

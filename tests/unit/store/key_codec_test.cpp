@@ -1,13 +1,13 @@
 #include "server/store/key_codec.hpp"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace huddle::store {
 namespace {

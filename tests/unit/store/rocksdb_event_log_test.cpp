@@ -2,6 +2,8 @@
 // MemoryEventLog is tested once for both in event_log_test.cpp.
 #include "server/store/rocksdb_event_log.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -10,7 +12,6 @@
 #include <future>
 #include <memory>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>

@@ -1,0 +1,299 @@
+// Frame codec: both wire encodings, malformed input, envelope validation, and the batching
+// property the Outbox relies on (pieces concatenate into one EventBatch without re-encoding).
+#include "server/codec/frame_codec.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+namespace huddle::codec {
+namespace {
+
+namespace v1 = huddle::v1;
+using google::protobuf::util::MessageDifferencer;
+
+constexpr Encoding kBothEncodings[] = {Encoding::kProto, Encoding::kJson};
+
+const char* name_of(Encoding e) {
+  return e == Encoding::kProto ? "proto" : "json";
+}
+
+// One ClientFrame per command, every field set to a non-default value.
+std::vector<v1::ClientFrame> one_frame_per_command() {
+  std::vector<v1::ClientFrame> frames;
+  auto next = [&frames](std::uint64_t request_id) -> v1::ClientFrame& {
+    auto& f = frames.emplace_back();
+    f.set_request_id(request_id);
+    f.set_op_id("op-" + std::to_string(request_id));
+    return f;
+  };
+  {
+    auto* hello = next(1).mutable_hello();
+    hello->set_display_name("Ann");
+    hello->set_member_id("guest-1");
+  }
+  next(2).mutable_list_rooms();
+  {
+    auto* create = next(3).mutable_create_room();
+    create->set_room_id("q3-plan");
+    create->set_title("Q3 plan");
+  }
+  {
+    auto* join = next(4).mutable_join();
+    join->set_room_id("q3-plan");
+    join->mutable_resume()->set_epoch(std::numeric_limits<std::uint64_t>::max());
+    join->mutable_resume()->set_last_seq(41);
+  }
+  next(5).mutable_leave()->set_room_id("q3-plan");
+  {
+    auto* post = next(6).mutable_post_chat();
+    post->set_room_id("q3-plan");
+    post->set_text("caf\xc3\xa9 \xe2\x98\x95 and ideas");
+  }
+  next(7).mutable_typing()->set_room_id("q3-plan");
+  {
+    auto* history = next(std::numeric_limits<std::uint64_t>::max()).mutable_get_history();
+    history->set_room_id("q3-plan");
+    history->set_before_seq(100);
+    history->set_limit(20);
+  }
+  return frames;
+}
+
+TEST(FrameCodec, TheRoundTripTableCoversEveryCommand) {
+  const auto* oneof = v1::ClientFrame::descriptor()->FindOneofByName("command");
+  ASSERT_NE(oneof, nullptr);
+  std::set<int> covered;
+  for (const auto& f : one_frame_per_command()) {
+    covered.insert(static_cast<int>(f.command_case()));
+  }
+  std::set<int> all;
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    all.insert(oneof->field(i)->number());
+  }
+  EXPECT_EQ(covered, all) << "a new command needs a row in one_frame_per_command()";
+}
+
+TEST(FrameCodec, EveryCommandRoundTripsInBothEncodings) {
+  for (const auto encoding : kBothEncodings) {
+    for (const auto& frame : one_frame_per_command()) {
+      SCOPED_TRACE(std::string(name_of(encoding)) + " " + frame.ShortDebugString());
+      const std::string bytes = encode_client_frame(frame, encoding);
+      ASSERT_FALSE(bytes.empty());
+      auto decoded = decode_client_frame(bytes, encoding);
+      ASSERT_TRUE(decoded) << decoded.error().message();
+      EXPECT_TRUE(MessageDifferencer::Equals(*decoded, frame));
+      EXPECT_FALSE(validate_client_frame(*decoded, CodecLimits{}));
+    }
+  }
+}
+
+TEST(FrameCodec, JsonUsesLowerCamelCaseNamesAndUint64AsStrings) {
+  v1::ClientFrame frame;
+  frame.set_request_id(18446744073709551615ULL);
+  frame.mutable_get_history()->set_room_id("r");
+  frame.mutable_get_history()->set_before_seq(9);
+  const std::string json = encode_client_frame(frame, Encoding::kJson);
+  EXPECT_NE(json.find(R"("requestId":"18446744073709551615")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("getHistory":{)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("roomId":"r")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("beforeSeq":"9")"), std::string::npos) << json;
+  EXPECT_EQ(json.find("request_id"), std::string::npos) << json;
+}
+
+TEST(FrameCodec, LiteralBrowserJsonDecodes) {
+  auto frame = decode_client_frame(R"({"requestId":"7","postChat":{"roomId":"r","text":"hi"}})",
+                                   Encoding::kJson);
+  ASSERT_TRUE(frame) << frame.error().message();
+  EXPECT_EQ(frame->request_id(), 7U);
+  ASSERT_EQ(frame->command_case(), v1::ClientFrame::kPostChat);
+  EXPECT_EQ(frame->post_chat().room_id(), "r");
+  EXPECT_EQ(frame->post_chat().text(), "hi");
+  EXPECT_FALSE(validate_client_frame(*frame, CodecLimits{}));
+}
+
+TEST(FrameCodec, LiteralJsonWithResumePositionDecodes) {
+  auto frame =
+      decode_client_frame(R"({"requestId":"8","opId":"j1",)"
+                          R"("join":{"roomId":"r","resume":{"epoch":"5","lastSeq":"12"}}})",
+                          Encoding::kJson);
+  ASSERT_TRUE(frame) << frame.error().message();
+  EXPECT_EQ(frame->op_id(), "j1");
+  EXPECT_EQ(frame->join().resume().epoch(), 5U);
+  EXPECT_EQ(frame->join().resume().last_seq(), 12U);
+}
+
+struct MalformedCase {
+  std::string name;
+  std::string bytes;
+  Encoding encoding;
+};
+
+std::string truncated_post_chat() {
+  v1::ClientFrame frame;
+  frame.set_request_id(1);
+  frame.mutable_post_chat()->set_room_id("room");
+  frame.mutable_post_chat()->set_text("a chat line long enough to cut");
+  std::string bytes = encode_client_frame(frame, Encoding::kProto);
+  bytes.pop_back();
+  return bytes;
+}
+
+// ClientFrame{post_chat(15){room_id(1)="r", text(2)=0xff 0xfe}}, written by hand because
+// protobuf refuses to produce invalid UTF-8 in a proto3 string.
+std::string invalid_utf8_post_chat() {
+  const std::string inner = std::string("\x0a\x01r", 3) + std::string("\x12\x02\xff\xfe", 4);
+  return std::string("\x7a", 1) + static_cast<char>(inner.size()) + inner;
+}
+
+std::vector<MalformedCase> malformed_cases() {
+  return {
+      {"GarbageBytes", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", Encoding::kProto},
+      {"FieldNumberZero", std::string("\x00\x01", 2), Encoding::kProto},
+      {"InvalidWireType", "\x0f\x01", Encoding::kProto},
+      {"TruncatedProtobuf", truncated_post_chat(), Encoding::kProto},
+      {"LengthBeyondTheEnd", "\x7a\x10\x0a", Encoding::kProto},
+      {"InvalidUtf8InAStringField", invalid_utf8_post_chat(), Encoding::kProto},
+      {"EmptyJson", "", Encoding::kJson},
+      {"WhitespaceJson", "  ", Encoding::kJson},
+      {"TruncatedJson", R"({"requestId":"7","postChat":{"roomId":)", Encoding::kJson},
+      {"NotJson", "hello", Encoding::kJson},
+      {"JsonArray", "[1,2]", Encoding::kJson},
+      {"UnknownJsonField", R"({"requestId":"7","bogus":1})", Encoding::kJson},
+      {"SnakeCaseTypoField", R"({"requestId":"7","postChat":{"room":"r"}})", Encoding::kJson},
+      {"WrongJsonTypeForMessage", R"({"requestId":"7","postChat":"hi"})", Encoding::kJson},
+      {"WrongJsonTypeForNumber", R"({"requestId":true})", Encoding::kJson},
+      {"WrongJsonTypeForString", R"({"postChat":{"text":5}})", Encoding::kJson},
+      {"NegativeUint64", R"({"requestId":"-1"})", Encoding::kJson},
+      {"TwoCommands", R"({"typing":{"roomId":"r"},"leave":{"roomId":"r"}})", Encoding::kJson},
+      {"BinaryBytesOnJson", truncated_post_chat(), Encoding::kJson},
+  };
+}
+
+TEST(FrameCodec, MalformedInputIsMalformedFrame) {
+  for (const auto& c : malformed_cases()) {
+    SCOPED_TRACE(c.name);
+    auto frame = decode_client_frame(c.bytes, c.encoding);
+    ASSERT_FALSE(frame) << frame->ShortDebugString();
+    EXPECT_EQ(frame.error(), Errc::kMalformedFrame);
+  }
+}
+
+TEST(FrameCodec, EmptyBinaryInputIsAFrameWithoutACommand) {
+  auto frame = decode_client_frame("", Encoding::kProto);
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(validate_client_frame(*frame, CodecLimits{}), Errc::kInvalidArgument);
+}
+
+TEST(FrameCodec, FrameWithoutACommandIsInvalidArgument) {
+  v1::ClientFrame frame;
+  frame.set_request_id(3);
+  frame.set_op_id("x");
+  EXPECT_EQ(validate_client_frame(frame, CodecLimits{}), Errc::kInvalidArgument);
+}
+
+TEST(FrameCodec, OpIdUpToSixtyFourBytesIsAccepted) {
+  v1::ClientFrame frame;
+  frame.mutable_typing()->set_room_id("r");
+  frame.set_op_id(std::string(64, 'o'));
+  EXPECT_FALSE(validate_client_frame(frame, CodecLimits{}));
+  frame.set_op_id(std::string(65, 'o'));
+  EXPECT_EQ(validate_client_frame(frame, CodecLimits{}), Errc::kInvalidArgument);
+  EXPECT_FALSE(validate_client_frame(frame, CodecLimits{.max_op_id_bytes = 65}));
+}
+
+v1::Event sample_event(std::uint64_t seq) {
+  v1::Event e;
+  e.set_room_id("r");
+  e.set_seq(seq);
+  e.set_prev_seq(seq - 1);
+  e.set_time_unix_ms(1'700'000'000'000 + static_cast<std::int64_t>(seq));
+  e.mutable_actor()->set_member_id("m" + std::to_string(seq % 3));
+  e.mutable_actor()->set_display_name("M");
+  switch (seq % 3) {
+    case 0: e.mutable_room_created()->set_title("t"); break;
+    case 1: e.mutable_member_joined(); break;
+    default: e.mutable_chat_posted()->set_text("chat " + std::to_string(seq)); break;
+  }
+  return e;
+}
+
+void expect_batch_of(const Result<v1::ServerFrame>& frame, std::uint64_t first, std::size_t n) {
+  ASSERT_TRUE(frame) << frame.error().message();
+  ASSERT_EQ(frame->frame_case(), v1::ServerFrame::kEventBatch);
+  const auto& events = frame->event_batch().events();
+  ASSERT_EQ(static_cast<std::size_t>(events.size()), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(events[static_cast<int>(i)], sample_event(first + i)))
+        << "event " << i;
+  }
+}
+
+TEST(FrameCodec, ConcatenatedProtoPiecesParseAsOneBatchInOrder) {
+  for (std::size_t n : {1U, 2U, 7U, 100U}) {
+    SCOPED_TRACE(n);
+    std::string message;
+    for (std::size_t i = 0; i < n; ++i) {
+      message += encode_event_piece(sample_event(10 + i), Encoding::kProto);
+    }
+    expect_batch_of(decode_server_frame(message, Encoding::kProto), 10, n);
+  }
+}
+
+TEST(FrameCodec, JsonPiecesJoinedWithPrefixAndSuffixParseAsOneBatchInOrder) {
+  for (std::size_t n : {1U, 2U, 7U, 100U}) {
+    SCOPED_TRACE(n);
+    std::string message(kJsonBatchPrefix);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i > 0) {
+        message += ',';
+      }
+      message += encode_event_piece(sample_event(10 + i), Encoding::kJson);
+    }
+    message += kJsonBatchSuffix;
+    expect_batch_of(decode_server_frame(message, Encoding::kJson), 10, n);
+  }
+}
+
+TEST(FrameCodec, APieceIsTheEncodingOfAOneEventBatch) {
+  v1::ServerFrame frame;
+  *frame.mutable_event_batch()->add_events() = sample_event(5);
+  EXPECT_EQ(encode_event_piece(sample_event(5), Encoding::kProto),
+            encode_server_frame(frame, Encoding::kProto));
+  const std::string json = std::string(kJsonBatchPrefix) +
+                           encode_event_piece(sample_event(5), Encoding::kJson) +
+                           std::string(kJsonBatchSuffix);
+  EXPECT_EQ(json, encode_server_frame(frame, Encoding::kJson));
+}
+
+TEST(FrameCodec, ServerFramesRoundTripInBothEncodings) {
+  v1::ServerFrame reply;
+  reply.mutable_reply()->set_request_id(9);
+  reply.mutable_reply()->set_seq(12);
+  reply.mutable_reply()->set_duplicate(true);
+  auto* join = reply.mutable_reply()->mutable_join();
+  join->set_mode(v1::RESUME_MODE_SNAPSHOT);
+  join->set_epoch(77);
+  join->mutable_room()->set_room_id("r");
+  v1::ServerFrame snapshot;
+  snapshot.mutable_snapshot()->set_room_id("r");
+  snapshot.mutable_snapshot()->set_seq(3);
+  snapshot.mutable_snapshot()->mutable_board()->set_chat_message_count(2);
+  for (const auto encoding : kBothEncodings) {
+    for (const auto* frame : {&reply, &snapshot}) {
+      SCOPED_TRACE(name_of(encoding));
+      auto decoded = decode_server_frame(encode_server_frame(*frame, encoding), encoding);
+      ASSERT_TRUE(decoded);
+      EXPECT_TRUE(MessageDifferencer::Equals(*decoded, *frame));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace huddle::codec

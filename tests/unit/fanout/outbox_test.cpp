@@ -1,0 +1,334 @@
+// Outbox: FIFO, batching of consecutive event pieces, the byte bound (invariant 8) and shared
+// immutable payloads (invariant 7).
+#include "server/fanout/outbox.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace huddle::fanout {
+namespace {
+
+namespace v1 = huddle::v1;
+using codec::Encoding;
+
+constexpr std::array<bool, codec::kEncodingCount> kBoth{true, true};
+
+v1::Event event(std::uint64_t seq) {
+  v1::Event e;
+  e.set_room_id("r");
+  e.set_seq(seq);
+  e.set_prev_seq(seq - 1);
+  e.set_time_unix_ms(1'700'000'000'000);
+  e.mutable_actor()->set_member_id("m");
+  // Same size for every seq in 2..9 (seq 1 omits prev_seq 0): byte arithmetic stays simple.
+  e.mutable_chat_posted()->set_text("chat " + std::to_string(seq % 10));
+  return e;
+}
+
+PayloadPtr piece(std::uint64_t seq) {
+  return make_event_payload(event(seq), kBoth);
+}
+
+std::size_t bytes_of(std::uint64_t seq, Encoding encoding) {
+  return piece(seq)->for_encoding(encoding).size();
+}
+
+PayloadPtr reply_frame(std::uint64_t request_id) {
+  v1::ServerFrame f;
+  f.mutable_reply()->set_request_id(request_id);
+  return make_frame_payload(f, kBoth);
+}
+
+// What one take_message() delivered, decoded.
+struct Message {
+  std::string bytes;
+  v1::ServerFrame frame;
+};
+
+std::vector<Message> drain(Outbox& outbox) {
+  std::vector<Message> out;
+  std::string bytes;
+  while (outbox.take_message(bytes)) {
+    auto frame = codec::decode_server_frame(bytes, outbox.encoding());
+    EXPECT_TRUE(frame) << "undecodable message: " << bytes;
+    out.push_back(Message{bytes, frame ? *frame : v1::ServerFrame{}});
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> seqs_of(const v1::ServerFrame& frame) {
+  std::vector<std::uint64_t> out;
+  for (const auto& e : frame.event_batch().events()) {
+    out.push_back(e.seq());
+  }
+  return out;
+}
+
+using Seqs = std::vector<std::uint64_t>;
+
+TEST(Outbox, FramesComeOutInPushOrder) {
+  Outbox outbox(Encoding::kProto, OutboxOptions{});
+  for (std::uint64_t id = 1; id <= 5; ++id) {
+    outbox.push(reply_frame(id));
+  }
+  const auto messages = drain(outbox);
+  ASSERT_EQ(messages.size(), 5U);
+  for (std::uint64_t id = 1; id <= 5; ++id) {
+    EXPECT_EQ(messages[id - 1].frame.reply().request_id(), id);
+  }
+  EXPECT_EQ(outbox.queued_bytes(), 0U);
+  EXPECT_EQ(outbox.queued_items(), 0U);
+}
+
+TEST(Outbox, ConsecutiveProtoPiecesBecomeOneEventBatchInOrder) {
+  Outbox outbox(Encoding::kProto, OutboxOptions{});
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) {
+    outbox.push(piece(seq));
+  }
+  const auto messages = drain(outbox);
+  ASSERT_EQ(messages.size(), 1U);
+  ASSERT_EQ(messages[0].frame.frame_case(), v1::ServerFrame::kEventBatch);
+  EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{1, 2, 3, 4, 5, 6}));
+}
+
+TEST(Outbox, ConsecutiveJsonPiecesBecomeOneValidBatchDocument) {
+  Outbox outbox(Encoding::kJson, OutboxOptions{});
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) {
+    outbox.push(piece(seq));
+  }
+  const auto messages = drain(outbox);
+  ASSERT_EQ(messages.size(), 1U);
+  EXPECT_TRUE(messages[0].bytes.starts_with(codec::kJsonBatchPrefix));
+  EXPECT_TRUE(messages[0].bytes.ends_with(codec::kJsonBatchSuffix));
+  EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{1, 2, 3, 4, 5, 6}));
+}
+
+TEST(Outbox, AFrameBetweenPiecesSplitsTheBatchAndIsSentAlone) {
+  for (const auto encoding : {Encoding::kProto, Encoding::kJson}) {
+    SCOPED_TRACE(static_cast<int>(encoding));
+    Outbox outbox(encoding, OutboxOptions{});
+    outbox.push(piece(1));
+    outbox.push(piece(2));
+    outbox.push(reply_frame(99));
+    outbox.push(piece(3));
+    outbox.push(reply_frame(100));
+    outbox.push(reply_frame(101));
+    const auto messages = drain(outbox);
+    ASSERT_EQ(messages.size(), 5U);
+    EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{1, 2}));
+    EXPECT_EQ(messages[1].frame.reply().request_id(), 99U);
+    EXPECT_EQ(seqs_of(messages[2].frame), (Seqs{3}));
+    EXPECT_EQ(messages[3].frame.reply().request_id(), 100U);
+    EXPECT_EQ(messages[4].frame.reply().request_id(), 101U);
+  }
+}
+
+// Every message fits max_batch_bytes unless it holds a single piece; nothing is lost or reordered.
+void expect_batches_respect(Encoding encoding, std::size_t max_batch_bytes) {
+  SCOPED_TRACE("encoding " + std::to_string(static_cast<int>(encoding)) + " max_batch_bytes " +
+               std::to_string(max_batch_bytes));
+  Outbox outbox(encoding, OutboxOptions{.max_batch_bytes = max_batch_bytes});
+  for (std::uint64_t seq = 1; seq <= 9; ++seq) {
+    outbox.push(piece(seq));
+  }
+  Seqs all;
+  for (const auto& m : drain(outbox)) {
+    const auto seqs = seqs_of(m.frame);
+    ASSERT_FALSE(seqs.empty()) << "a message must hold at least one piece";
+    if (seqs.size() > 1) {
+      EXPECT_LE(m.bytes.size(), max_batch_bytes) << seqs.size() << " events";
+    }
+    all.insert(all.end(), seqs.begin(), seqs.end());
+  }
+  EXPECT_EQ(all, (Seqs{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(Outbox, ProtoBatchesRespectMaxBatchBytes) {
+  const std::size_t piece_bytes = bytes_of(2, Encoding::kProto);
+  for (std::size_t max = 1; max <= 4 * piece_bytes + 2; ++max) {  // Up to 4 pieces a batch.
+    expect_batches_respect(Encoding::kProto, max);
+  }
+}
+
+TEST(Outbox, JsonBatchesRespectMaxBatchBytesIncludingPrefixAndSuffix) {
+  const std::size_t piece_bytes = bytes_of(2, Encoding::kJson);
+  const std::size_t overhead = codec::kJsonBatchPrefix.size() + codec::kJsonBatchSuffix.size();
+  for (std::size_t max = 1; max <= overhead + 4 * (piece_bytes + 1) + 2; ++max) {
+    expect_batches_respect(Encoding::kJson, max);
+  }
+}
+
+TEST(Outbox, ATinyBatchLimitStillSendsOnePiecePerMessage) {
+  Outbox outbox(Encoding::kProto, OutboxOptions{.max_batch_bytes = 1});
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    outbox.push(piece(seq));
+  }
+  const auto messages = drain(outbox);
+  ASSERT_EQ(messages.size(), 3U);
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    EXPECT_EQ(seqs_of(messages[seq - 1].frame), (Seqs{seq}));
+  }
+}
+
+TEST(Outbox, ABatchLimitOfTwoPiecesPacksTwoPiecesPerMessage) {
+  // Pieces 2..9 all have the same size.
+  const std::size_t piece_bytes = bytes_of(2, Encoding::kProto);
+  Outbox outbox(Encoding::kProto, OutboxOptions{.max_batch_bytes = 2 * piece_bytes + 1});
+  for (std::uint64_t seq = 2; seq <= 6; ++seq) {
+    outbox.push(piece(seq));
+  }
+  const auto messages = drain(outbox);
+  ASSERT_EQ(messages.size(), 3U);
+  EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{2, 3}));
+  EXPECT_EQ(seqs_of(messages[1].frame), (Seqs{4, 5}));
+  EXPECT_EQ(seqs_of(messages[2].frame), (Seqs{6}));
+}
+
+TEST(Outbox, WakeupRunsOnceWhileTheWriterIsBusyAndAgainOnceItIsIdle) {
+  Outbox outbox(Encoding::kProto, OutboxOptions{});
+  int wakeups = 0;
+  outbox.set_wakeup([&] { ++wakeups; });
+  outbox.push(reply_frame(1));
+  EXPECT_EQ(wakeups, 1);
+  outbox.push(reply_frame(2));
+  EXPECT_EQ(wakeups, 1);  // The writer has not looked yet: no second wakeup.
+
+  std::string msg;
+  ASSERT_TRUE(outbox.take_message(msg));  // Writer busy with message 1.
+  outbox.push(reply_frame(3));
+  EXPECT_EQ(wakeups, 1);
+  ASSERT_TRUE(outbox.take_message(msg));
+  ASSERT_TRUE(outbox.take_message(msg));
+  outbox.push(reply_frame(4));
+  EXPECT_EQ(wakeups, 1);  // Still busy: it has not seen an empty queue yet.
+  ASSERT_TRUE(outbox.take_message(msg));
+  EXPECT_FALSE(outbox.take_message(msg));  // Idle now.
+  EXPECT_TRUE(msg.empty());
+  EXPECT_EQ(wakeups, 1);
+  outbox.push(reply_frame(5));
+  EXPECT_EQ(wakeups, 2);
+  outbox.push(piece(6));
+  EXPECT_EQ(wakeups, 2);
+}
+
+// Invariant 8: past max_bytes the outbox drops its queue, reports overflow, wakes the writer
+// (even a busy one) so it closes with 4008, and accepts nothing more.
+TEST(Outbox, PushingPastMaxBytesOverflowsDropsTheQueueAndWakesTheWriter) {
+  const std::size_t three =
+      bytes_of(1, Encoding::kProto) + bytes_of(2, Encoding::kProto) + bytes_of(3, Encoding::kProto);
+  Outbox outbox(Encoding::kProto, OutboxOptions{.max_bytes = three});
+  int wakeups = 0;
+  outbox.set_wakeup([&] { ++wakeups; });
+  outbox.push(piece(1));
+  outbox.push(piece(2));
+  outbox.push(piece(3));
+  EXPECT_FALSE(outbox.overflowed());
+  EXPECT_EQ(outbox.queued_bytes(), three);
+  EXPECT_EQ(wakeups, 1);
+
+  outbox.push(piece(4));
+  EXPECT_TRUE(outbox.overflowed());
+  EXPECT_EQ(outbox.queued_bytes(), 0U);
+  EXPECT_EQ(outbox.queued_items(), 0U);
+  EXPECT_EQ(wakeups, 2);
+
+  outbox.push(piece(5));
+  outbox.push(reply_frame(6));
+  EXPECT_EQ(outbox.queued_items(), 0U);
+  EXPECT_EQ(outbox.queued_bytes(), 0U);
+  EXPECT_EQ(wakeups, 2);
+  std::string msg;
+  EXPECT_FALSE(outbox.take_message(msg));
+  EXPECT_TRUE(outbox.overflowed());
+}
+
+// Invariant 8: the writer hears about an overflow even while a message is in flight.
+TEST(Outbox, OverflowWakesABusyWriter) {
+  const std::size_t two = bytes_of(2, Encoding::kJson) + bytes_of(3, Encoding::kJson);
+  Outbox outbox(Encoding::kJson, OutboxOptions{.max_bytes = two});
+  int wakeups = 0;
+  outbox.set_wakeup([&] { ++wakeups; });
+  outbox.push(piece(1));
+  std::string msg;
+  ASSERT_TRUE(outbox.take_message(msg));  // Busy.
+  outbox.push(piece(2));
+  outbox.push(piece(3));
+  EXPECT_EQ(wakeups, 1);
+  outbox.push(piece(4));
+  EXPECT_TRUE(outbox.overflowed());
+  EXPECT_EQ(wakeups, 2);
+  EXPECT_FALSE(outbox.take_message(msg));
+}
+
+// Invariant 8: the bound counts the bytes of the outbox's own encoding.
+TEST(Outbox, ExactlyMaxBytesQueuedIsStillAccepted) {
+  // Pieces 2..9 all have the same size.
+  const std::size_t two = bytes_of(2, Encoding::kProto) + bytes_of(3, Encoding::kProto);
+  Outbox outbox(Encoding::kProto, OutboxOptions{.max_bytes = two});
+  outbox.push(piece(2));
+  outbox.push(piece(3));
+  EXPECT_FALSE(outbox.overflowed());
+  std::string msg;
+  ASSERT_TRUE(outbox.take_message(msg));
+  EXPECT_EQ(outbox.queued_bytes(), 0U);
+  outbox.push(piece(4));
+  outbox.push(piece(5));  // Draining made room again.
+  EXPECT_FALSE(outbox.overflowed());
+  EXPECT_EQ(outbox.queued_bytes(), two);
+}
+
+TEST(Outbox, CloseDropsTheQueueAndLaterPushes) {
+  Outbox outbox(Encoding::kProto, OutboxOptions{});
+  outbox.push(piece(1));
+  outbox.push(reply_frame(2));
+  outbox.close();
+  EXPECT_EQ(outbox.queued_items(), 0U);
+  EXPECT_EQ(outbox.queued_bytes(), 0U);
+  outbox.push(piece(3));
+  EXPECT_EQ(outbox.queued_items(), 0U);
+  std::string msg;
+  EXPECT_FALSE(outbox.take_message(msg));
+}
+
+// Invariant 7: recipients share one immutable encoded buffer; outboxes hold pointers, not copies.
+TEST(Outbox, OutboxesShareOnePayloadInsteadOfCopyingIt) {
+  Outbox a(Encoding::kProto, OutboxOptions{});
+  Outbox b(Encoding::kProto, OutboxOptions{});
+  Outbox c(Encoding::kJson, OutboxOptions{});
+  const PayloadPtr p = piece(1);
+  const std::string* proto_bytes = &p->for_encoding(Encoding::kProto);
+  EXPECT_EQ(p.use_count(), 1);
+  a.push(p);
+  b.push(p);
+  c.push(p);
+  EXPECT_EQ(p.use_count(), 4);
+  EXPECT_EQ(&p->for_encoding(Encoding::kProto), proto_bytes);
+
+  std::string from_a;
+  std::string from_b;
+  std::string from_c;
+  ASSERT_TRUE(a.take_message(from_a));
+  ASSERT_TRUE(b.take_message(from_b));
+  ASSERT_TRUE(c.take_message(from_c));
+  EXPECT_EQ(from_a, *proto_bytes);
+  EXPECT_EQ(from_b, *proto_bytes);
+  EXPECT_EQ(from_c, std::string(codec::kJsonBatchPrefix) + p->for_encoding(Encoding::kJson) +
+                        std::string(codec::kJsonBatchSuffix));
+  EXPECT_EQ(p.use_count(), 1);  // Taken messages released their references.
+}
+
+// Invariant 7: make_event_payload encodes only the encodings asked for.
+TEST(Outbox, PayloadsEncodeOnlyTheWantedEncodings) {
+  const auto proto_only = make_event_payload(event(1), {true, false});
+  EXPECT_FALSE(proto_only->for_encoding(Encoding::kProto).empty());
+  EXPECT_TRUE(proto_only->for_encoding(Encoding::kJson).empty());
+  EXPECT_EQ(proto_only->kind, Payload::Kind::kEventPiece);
+  const auto frame = reply_frame(1);
+  EXPECT_EQ(frame->kind, Payload::Kind::kFrame);
+}
+
+}  // namespace
+}  // namespace huddle::fanout
