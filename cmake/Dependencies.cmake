@@ -4,6 +4,7 @@ find_package(Boost 1.81 REQUIRED CONFIG)           # libboost1.81-dev: Asio, Bea
 find_package(Protobuf 3.21 REQUIRED)               # module mode: protobuf 3.21 ships no CMake config
 find_package(RocksDB 7.8 REQUIRED CONFIG)          # librocksdb-dev
 find_package(spdlog REQUIRED CONFIG)               # libspdlog-dev
+find_package(fmt REQUIRED CONFIG)                  # libfmt-dev (spdlog uses the external fmt)
 find_package(OpenSSL REQUIRED)
 
 # Asio and Beast are compiled once, in huddle_asio (server/util/asio_impl.cpp), instead of in
@@ -11,5 +12,5 @@ find_package(OpenSSL REQUIRED)
 add_library(huddle_asio_flags INTERFACE)
 target_compile_definitions(huddle_asio_flags INTERFACE
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
-  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  BOOST_ASIO_NO_DEPRECATED)
 target_link_libraries(huddle_asio_flags INTERFACE Boost::headers Threads::Threads)
