@@ -1,11 +1,11 @@
 // Integration: the real Server over loopback, real WebSocket clients.
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/test_client.hpp"
 #include "tests/support/test_server.hpp"
@@ -66,9 +66,9 @@ TEST(LiveFlow, TwentyPublishersFiftySubscribersAllSeeTheSameTenThousandEventsInO
     threads.emplace_back([&, p] {
       std::vector<std::uint64_t> ids;
       for (int m = 0; m < kMessages; ++m) {
-        ids.push_back(pubs[p]->post_chat_async(
-            "big", "p" + std::to_string(p) + "-m" + std::to_string(m),
-            "op-" + std::to_string(p) + "-" + std::to_string(m)));
+        ids.push_back(
+            pubs[p]->post_chat_async("big", "p" + std::to_string(p) + "-m" + std::to_string(m),
+                                     "op-" + std::to_string(p) + "-" + std::to_string(m)));
       }
       for (auto id : ids) {
         auto reply = pubs[p]->wait_reply(id);

@@ -35,6 +35,8 @@ struct TestClient::Impl {
   bool closed = false;                         // Guarded by mu.
   std::uint16_t close_code = 0;                // Guarded by mu.
   std::string protocol_error;                  // Guarded by mu.
+  std::vector<std::string> raw;                // Guarded by mu. Only if record_raw.
+  bool record_raw = false;                     // Set before the I/O thread starts.
 
   // I/O thread only.
   std::deque<std::pair<std::string, bool>> writes;
@@ -51,8 +53,8 @@ struct TestClient::Impl {
     if (ec) {
       std::lock_guard lock(mu);
       closed = true;
-      close_code = ec == websocket::error::closed ? static_cast<std::uint16_t>(ws.reason().code)
-                                                  : 0;
+      close_code =
+          ec == websocket::error::closed ? static_cast<std::uint16_t>(ws.reason().code) : 0;
       cv.notify_all();
       return;
     }
@@ -60,9 +62,15 @@ struct TestClient::Impl {
     auto frame = codec::decode_server_frame(
         std::string_view(static_cast<const char*>(data.data()), data.size()), encoding);
     const bool text = ws.got_text();
+    std::string raw_message = record_raw
+                                  ? std::string(static_cast<const char*>(data.data()), data.size())
+                                  : std::string();
     buf.consume(buf.size());
     {
       std::lock_guard lock(mu);
+      if (record_raw) {
+        raw.push_back(std::move(raw_message));
+      }
       if (text != (encoding == codec::Encoding::kJson)) {
         protocol_error = "server sent a message of the wrong type";
       }
@@ -122,6 +130,7 @@ TestClient::TestClient(std::uint16_t port, codec::Encoding encoding)
 
 TestClient::TestClient(Options options) : impl_(std::make_unique<Impl>()), options_(options) {
   impl_->encoding = options_.encoding;
+  impl_->record_raw = options_.record_raw;
   asio::ip::tcp::resolver resolver(impl_->ioc);
   auto results = resolver.resolve(options_.host, std::to_string(options_.port));
   beast::get_lowest_layer(impl_->ws).connect(results);
@@ -204,8 +213,7 @@ v1::Reply TestClient::create_room(const std::string& room, const std::string& ti
   return request(std::move(f));
 }
 
-v1::JoinResult TestClient::join(const std::string& room,
-                                std::optional<v1::ResumePosition> resume) {
+v1::JoinResult TestClient::join(const std::string& room, std::optional<v1::ResumePosition> resume) {
   v1::ClientFrame f;
   f.mutable_join()->set_room_id(room);
   if (resume) {
@@ -269,6 +277,11 @@ v1::ServerFrame TestClient::wait_other(const std::function<bool(const v1::Server
       },
       options_.timeout, "a frame");
   return found;
+}
+
+std::vector<std::string> TestClient::raw_messages() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->raw;
 }
 
 std::size_t TestClient::anonymous_errors() const {

@@ -28,8 +28,9 @@ class TestClient {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;
     codec::Encoding encoding = codec::Encoding::kProto;
-    std::string subprotocol;  // Empty: the one matching `encoding`.
+    std::string subprotocol;                  // Empty: the one matching `encoding`.
     std::chrono::milliseconds timeout = 10s;  // Default deadline of the blocking helpers.
+    bool record_raw = false;  // Keep every message for raw_messages() (off: load tests).
   };
 
   explicit TestClient(Options options);
@@ -46,7 +47,9 @@ class TestClient {
   void send_raw(std::string bytes, bool text);
   // Waits for the reply to `request_id`. Throws std::runtime_error on timeout.
   huddle::v1::Reply wait_reply(std::uint64_t request_id);
-  huddle::v1::Reply request(huddle::v1::ClientFrame frame) { return wait_reply(send(std::move(frame))); }
+  huddle::v1::Reply request(huddle::v1::ClientFrame frame) {
+    return wait_reply(send(std::move(frame)));
+  }
 
   // Conveniences that throw on an error reply.
   huddle::v1::HelloResult hello(const std::string& name, const std::string& member_id = "");
@@ -69,9 +72,13 @@ class TestClient {
   // Non-reply, non-event frames (snapshot, presence, typing), in arrival order.
   [[nodiscard]] std::vector<huddle::v1::ServerFrame> others() const;
   // Waits for a frame of another kind matching `pred`.
-  huddle::v1::ServerFrame wait_other(const std::function<bool(const huddle::v1::ServerFrame&)>& pred);
+  huddle::v1::ServerFrame wait_other(
+      const std::function<bool(const huddle::v1::ServerFrame&)>& pred);
   // Error replies that carried request_id 0 (undecodable frames).
   [[nodiscard]] std::size_t anonymous_errors() const;
+  // Every message received, verbatim and in arrival order (whatever its kind); empty unless
+  // Options::record_raw.
+  [[nodiscard]] std::vector<std::string> raw_messages() const;
 
   // Waits for the connection to close; returns the close code the server sent (0 if the
   // connection dropped without a close frame). Throws on timeout.

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +12,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include <sys/wait.h>
 
 #ifndef HUDDLE_SERVER_BINARY
 #error "HUDDLE_SERVER_BINARY must be defined by the build"
@@ -25,9 +26,8 @@ namespace fs = std::filesystem;
 TempDir::TempDir() {
   static std::atomic<int> counter{0};
   std::random_device rd;
-  path_ = fs::path(::testing::TempDir()) /
-          ("huddle-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-           std::to_string(rd()));
+  path_ = fs::path(::testing::TempDir()) / ("huddle-" + std::to_string(::getpid()) + "-" +
+                                            std::to_string(counter++) + "-" + std::to_string(rd()));
   fs::create_directories(path_);
 }
 
@@ -54,7 +54,9 @@ TestServer::TestServer(app::ServerOptions options, std::string data_dir)
   start();
 }
 
-TestServer::~TestServer() { stop(); }
+TestServer::~TestServer() {
+  stop();
+}
 
 void TestServer::start() {
   options_.data_dir = data_dir_;
@@ -81,9 +83,17 @@ ChildServer::ChildServer(std::string data_dir, std::vector<std::string> extra_ar
   const std::string port_file = data_dir + ".port";
   std::error_code ec;
   fs::remove(port_file, ec);
-  std::vector<std::string> args = {HUDDLE_SERVER_BINARY, "--listen", "127.0.0.1:0", "--data-dir",
-                                   data_dir, "--port-file", port_file, "--threads", "2",
-                                   "--log-level", "warn"};
+  std::vector<std::string> args = {HUDDLE_SERVER_BINARY,
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--data-dir",
+                                   data_dir,
+                                   "--port-file",
+                                   port_file,
+                                   "--threads",
+                                   "2",
+                                   "--log-level",
+                                   "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ < 0) {

@@ -2,8 +2,6 @@
 // own temporary data directory.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -11,6 +9,8 @@
 #include <vector>
 
 #include "server/app/server.hpp"
+
+#include <sys/types.h>
 
 namespace huddle::testing {
 
