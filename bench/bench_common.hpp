@@ -1,0 +1,271 @@
+// Shared pieces of huddle-bench: flags, the Huddle protocol setup helpers, result printing.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <future>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include "bench/load_conn.hpp"
+#include "bench/stats.hpp"
+#include "huddle/v1/frame.pb.h"
+
+#include <sys/resource.h>
+
+namespace huddle::bench {
+
+namespace asio = boost::asio;
+namespace v1 = huddle::v1;
+
+struct Args {
+  std::string scenario;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string path = "/ws";
+  int server_pid = 0;
+  std::string mode = "huddle";
+  int rooms = 1, members = 100, publishers = 1, messages = 10000, size = 128;
+  double rate = 0;    // Messages per second over all publishers; 0 = as fast as acks allow.
+  int window = 1000;  // Unacked posts per publisher at max rate (huddle mode).
+  int ideas = 1000, missed = 1000, connections = 1000;
+  int sample_every = 50;  // Members whose frames are fully parsed for latency.
+  double timeout_s = 120;
+  std::string durability = "";
+  std::string label = "";
+};
+
+inline Args parse(int argc, char** argv) {
+  Args a;
+  if (argc < 2) {
+    throw std::invalid_argument("usage: huddle-bench fanout|post|join|resume|idle [flags]");
+  }
+  a.scenario = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string f = argv[i];
+    auto v = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        throw std::invalid_argument("missing value for " + f);
+      }
+      return argv[++i];
+    };
+    if (f == "--url") {
+      auto url = v();  // ws://HOST:PORT/PATH
+      auto rest = url.substr(url.find("://") + 3);
+      auto slash = rest.find('/');
+      auto hostport = rest.substr(0, slash);
+      a.path = slash == std::string::npos ? "/ws" : rest.substr(slash);
+      a.host = hostport.substr(0, hostport.rfind(':'));
+      a.port = static_cast<std::uint16_t>(std::stoi(hostport.substr(hostport.rfind(':') + 1)));
+    } else if (f == "--server-pid") {
+      a.server_pid = std::stoi(v());
+    } else if (f == "--mode") {
+      a.mode = v();
+    } else if (f == "--rooms") {
+      a.rooms = std::stoi(v());
+    } else if (f == "--members") {
+      a.members = std::stoi(v());
+    } else if (f == "--publishers") {
+      a.publishers = std::stoi(v());
+    } else if (f == "--messages") {
+      a.messages = std::stoi(v());
+    } else if (f == "--size") {
+      a.size = std::stoi(v());
+    } else if (f == "--rate") {
+      a.rate = std::stod(v());
+    } else if (f == "--window") {
+      a.window = std::stoi(v());
+    } else if (f == "--ideas") {
+      a.ideas = std::stoi(v());
+    } else if (f == "--missed") {
+      a.missed = std::stoi(v());
+    } else if (f == "--connections") {
+      a.connections = std::stoi(v());
+    } else if (f == "--sample-every") {
+      a.sample_every = std::max(1, std::stoi(v()));
+    } else if (f == "--timeout") {
+      a.timeout_s = std::stod(v());
+    } else if (f == "--durability") {
+      a.durability = v();
+    } else if (f == "--label") {
+      a.label = v();
+    } else {
+      throw std::invalid_argument("unknown flag " + f);
+    }
+  }
+  return a;
+}
+
+inline void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// ---- Huddle protocol helpers (binary subprotocol) ----
+
+inline std::string encode(const v1::ClientFrame& f) {
+  std::string out;
+  f.SerializeToString(&out);
+  return out;
+}
+
+// Blocking request during setup: reads until the reply to `frame` (other frames are skipped).
+inline v1::Reply request_sync(LoadConn& c, v1::ClientFrame frame, std::uint64_t id) {
+  frame.set_request_id(id);
+  c.write_sync(encode(frame));
+  while (true) {
+    v1::ServerFrame s;
+    if (!s.ParseFromString(c.read_sync())) {
+      throw std::runtime_error("undecodable server frame");
+    }
+    if (s.has_reply() && s.reply().request_id() == id) {
+      return s.reply();
+    }
+  }
+}
+
+inline std::shared_ptr<LoadConn> huddle_member(asio::io_context& ioc, const Args& a,
+                                               const std::string& member_id) {
+  auto c = std::make_shared<LoadConn>(ioc, a.host, a.port, a.path, "huddle.v1+proto");
+  v1::ClientFrame hello;
+  hello.mutable_hello()->set_display_name(member_id);
+  hello.mutable_hello()->set_member_id(member_id);
+  if (request_sync(*c, hello, 1).has_error()) {
+    throw std::runtime_error("hello failed");
+  }
+  return c;
+}
+
+inline v1::Reply join_sync(LoadConn& c, const std::string& room) {
+  v1::ClientFrame join;
+  join.mutable_join()->set_room_id(room);
+  auto r = request_sync(c, join, 2);
+  if (r.has_error()) {
+    throw std::runtime_error("join failed: " + r.error().message());
+  }
+  return r;
+}
+
+inline void create_room(LoadConn& c, const std::string& room) {
+  v1::ClientFrame f;
+  f.mutable_create_room()->set_room_id(room);
+  auto r = request_sync(c, f, 3);
+  if (r.has_error() && r.error().code() != v1::ERROR_CODE_ROOM_EXISTS) {
+    throw std::runtime_error("create failed: " + r.error().message());
+  }
+}
+
+// Reads a varint at p; returns false past end.
+inline bool varint(const unsigned char*& p, const unsigned char* end, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; p < end && shift < 64; shift += 7) {
+    const unsigned char b = *p++;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Counts the events in a binary ServerFrame without parsing them: top-level field 2
+// (event_batch) occurrences, and within each, field 1 (events) occurrences.
+inline std::size_t count_events(std::string_view msg) {
+  auto p = reinterpret_cast<const unsigned char*>(msg.data());
+  const auto end = p + msg.size();
+  std::size_t n = 0;
+  while (p < end) {
+    std::uint64_t tag = 0, len = 0;
+    if (!varint(p, end, tag) || (tag & 7) != 2 || !varint(p, end, len)) {
+      return n;
+    }
+    const auto field_end = p + len;
+    if ((tag >> 3) == 2) {
+      while (p < field_end) {
+        std::uint64_t t2 = 0, l2 = 0;
+        if (!varint(p, field_end, t2) || (t2 & 7) != 2 || !varint(p, field_end, l2)) {
+          break;
+        }
+        n += (t2 >> 3) == 1 ? 1 : 0;
+        p += l2;
+      }
+    }
+    p = field_end;
+  }
+  return n;
+}
+
+inline std::string payload_text(std::int64_t ts, int size) {
+  auto s = fmt::format("{:019d}|", ts);
+  if (static_cast<int>(s.size()) < size) {
+    s.append(static_cast<std::size_t>(size) - s.size(), 'x');
+  }
+  return s;
+}
+
+struct Result {
+  std::map<std::string, std::string> fields;  // JSON-ready values (already quoted if strings).
+  void num(const std::string& k, double v) { fields[k] = fmt::format("{:.6g}", v); }
+  void str(const std::string& k, const std::string& v) { fields[k] = "\"" + v + "\""; }
+};
+
+inline void print(const Args& a, Result& r) {
+  r.str("scenario", a.scenario);
+  r.str("mode", a.mode);
+  if (!a.label.empty()) {
+    r.str("label", a.label);
+  }
+  if (!a.durability.empty()) {
+    r.str("durability", a.durability);
+  }
+  for (const auto& [k, v] : r.fields) {
+    std::cout << fmt::format("  {:<22} {}\n", k, v);
+  }
+  std::string json = "{";
+  bool first = true;
+  for (const auto& [k, v] : r.fields) {
+    json += fmt::format("{}\"{}\":{}", first ? "" : ",", k, v);
+    first = false;
+  }
+  json += "}";
+  std::cout << "JSON " << json << std::endl;
+}
+
+struct IoThread {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
+  std::thread thread{[this] { ioc.run(); }};
+  ~IoThread() {
+    guard.reset();
+    ioc.stop();
+    thread.join();
+  }
+};
+
+inline std::string run_id() {
+  std::random_device rd;
+  return fmt::format("{:08x}", rd());
+}
+
+Result fanout(const Args& a);
+Result post(const Args& a);
+Result join_storm(const Args& a);
+Result resume(const Args& a);
+Result idle(const Args& a);
+
+}  // namespace huddle::bench

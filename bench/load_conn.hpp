@@ -1,0 +1,50 @@
+// A load-generator WebSocket connection: set up synchronously (connect, handshake, a few
+// request/replies), then read and write asynchronously on one shared io_context thread. Many
+// connections per thread; no per-message allocation beyond Beast's buffer.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+namespace huddle::bench {
+
+class LoadConn : public std::enable_shared_from_this<LoadConn> {
+ public:
+  using OnMessage = std::function<void(std::string_view)>;
+
+  LoadConn(boost::asio::io_context& ioc, const std::string& host, std::uint16_t port,
+           const std::string& target, const std::string& subprotocol);
+
+  // Setup phase only (before start()): blocking write + read of one message.
+  void write_sync(const std::string& bytes);
+  std::string read_sync();
+
+  // Starts the async read loop; `on_message` runs on the io thread for every message.
+  void start(OnMessage on_message);
+  // Any thread: queue a binary message. The io thread writes them one at a time.
+  void send(std::string bytes);
+  // io thread only.
+  void send_here(std::string bytes);
+  void close();
+
+ private:
+  void do_read();
+  void do_write();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buf_;
+  OnMessage on_message_;
+  std::deque<std::string> writes_;
+  bool writing_ = false;
+};
+
+}  // namespace huddle::bench

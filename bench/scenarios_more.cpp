@@ -1,0 +1,263 @@
+// huddle-bench scenarios: join storm, resume catch-up, idle connection memory.
+#include "bench/bench_common.hpp"
+
+namespace huddle::bench {
+
+namespace {
+
+// Posts `n` chat events into `room` through `c` (set up, not started), `window` in flight.
+std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size) {
+  const int window = 256;
+  int sent = 0;
+  int acked = 0;
+  std::uint64_t head = 0;
+  auto send = [&] {
+    v1::ClientFrame f;
+    f.set_request_id(static_cast<std::uint64_t>(10 + sent));
+    f.mutable_post_chat()->set_room_id(room);
+    f.mutable_post_chat()->set_text(payload_text(now_ns(), size));
+    c.write_sync(encode(f));
+    ++sent;
+  };
+  while (sent < std::min(window, n)) {
+    send();
+  }
+  while (acked < n) {
+    v1::ServerFrame s;
+    if (!s.ParseFromString(c.read_sync())) {
+      throw std::runtime_error("undecodable frame while seeding");
+    }
+    if (s.has_reply() && s.reply().request_id() >= 10) {
+      if (s.reply().has_error()) {
+        throw std::runtime_error("seed post failed: " + s.reply().error().message());
+      }
+      head = std::max(head, s.reply().seq());
+      ++acked;
+      if (sent < n) {
+        send();
+      }
+    }
+  }
+  return head;
+}
+
+}  // namespace
+
+// M members join a room holding K events at once; each is usable when its snapshot arrives.
+// (Until the idea board lands, the K events are chat messages.)
+Result join_storm(const Args& a) {
+  IoThread io;
+  const auto id = run_id();
+  const auto room = fmt::format("join-{}", id);
+  auto seeder = huddle_member(io.ioc, a, "seeder-" + id);
+  create_room(*seeder, room);
+  join_sync(*seeder, room);
+  seed_room(*seeder, room, a.ideas, a.size);
+  std::vector<std::shared_ptr<LoadConn>> conns;
+  std::vector<std::int64_t> sent_at(static_cast<std::size_t>(a.members), 0);
+  std::vector<std::int64_t> lat;
+  std::atomic<int> usable{0};
+  for (int m = 0; m < a.members; ++m) {
+    auto c = huddle_member(io.ioc, a, fmt::format("joiner{}-{}", m, id));
+    c->start([&, m](std::string_view msg) {
+      v1::ServerFrame f;
+      if (f.ParseFromArray(msg.data(), static_cast<int>(msg.size())) && f.has_snapshot() &&
+          sent_at[static_cast<std::size_t>(m)] != 0) {
+        lat.push_back(now_ns() - sent_at[static_cast<std::size_t>(m)]);
+        sent_at[static_cast<std::size_t>(m)] = 0;
+        usable.fetch_add(1);
+      }
+    });
+    conns.push_back(std::move(c));
+  }
+  const double cpu0_server = process_cpu_seconds(a.server_pid);
+  const auto t0 = now_ns();
+  asio::post(io.ioc, [&] {
+    for (int m = 0; m < a.members; ++m) {
+      v1::ClientFrame f;
+      f.set_request_id(7);
+      f.mutable_join()->set_room_id(room);
+      sent_at[static_cast<std::size_t>(m)] = now_ns();
+      conns[static_cast<std::size_t>(m)]->send_here(encode(f));
+    }
+  });
+  const auto deadline = t0 + static_cast<std::int64_t>(a.timeout_s * 1e9);
+  while (usable.load() < a.members && now_ns() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const double secs = static_cast<double>(now_ns() - t0) / 1e9;
+  const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
+  std::promise<void> copied;
+  std::vector<std::int64_t> lat_copy;
+  asio::post(io.ioc, [&] {
+    lat_copy = lat;
+    for (auto& c : conns) {
+      c->close();
+    }
+    copied.set_value();
+  });
+  copied.get_future().wait();
+  const auto pct = percentiles(std::move(lat_copy));
+  Result r;
+  r.num("ideas", a.ideas);
+  r.num("members", a.members);
+  r.num("usable", usable.load());
+  r.num("seconds", secs);
+  r.num("deliveries", usable.load());
+  r.num("deliveries_per_s", usable.load() / secs);
+  r.num("p50_us", pct.p50_us);
+  r.num("p90_us", pct.p90_us);
+  r.num("p99_us", pct.p99_us);
+  r.num("max_us", pct.max_us);
+  r.num("server_cpu_pct", a.server_pid > 0 ? 100.0 * cpu_server / secs : -1);
+  r.num("client_cpu_pct", -1);
+  r.num("complete", usable.load() == a.members ? 1 : 0);
+  return r;
+}
+
+// A member misses N events, comes back with (epoch, last_seq), and catches up: EXACT (the
+// events follow the join reply) or SNAPSHOT (snapshot, then history pages back to last_seq).
+Result resume(const Args& a) {
+  IoThread io;
+  const auto id = run_id();
+  const auto room = fmt::format("resume-{}", id);
+  const auto who = "resumer-" + id;
+  std::uint64_t epoch = 0;
+  std::uint64_t last = 0;
+  {
+    auto c = huddle_member(io.ioc, a, who);
+    create_room(*c, room);
+    auto j = join_sync(*c, room);
+    epoch = j.join().epoch();
+    last = j.join().head_seq();
+  }
+  auto writer = huddle_member(io.ioc, a, "writer-" + id);
+  join_sync(*writer, room);
+  // The resumer's MemberJoined may land after `last`; count from the writer's view instead.
+  const std::uint64_t head = seed_room(*writer, room, a.missed, a.size);
+
+  const double cpu0_server = process_cpu_seconds(a.server_pid);
+  const auto t0 = now_ns();
+  auto c = huddle_member(io.ioc, a, who);
+  v1::ClientFrame join;
+  join.set_request_id(2);
+  join.mutable_join()->set_room_id(room);
+  join.mutable_join()->mutable_resume()->set_epoch(epoch);
+  join.mutable_join()->mutable_resume()->set_last_seq(last);
+  c->write_sync(encode(join));
+  std::string mode;
+  std::uint64_t received = 0;
+  std::uint64_t newest = 0;
+  bool have_snapshot = false;
+  while (true) {
+    v1::ServerFrame f;
+    if (!f.ParseFromString(c->read_sync())) {
+      throw std::runtime_error("undecodable frame");
+    }
+    if (f.has_reply() && f.reply().request_id() == 2) {
+      mode = v1::ResumeMode_Name(f.reply().join().mode());
+    } else if (f.has_event_batch()) {
+      for (const auto& e : f.event_batch().events()) {
+        ++received;
+        newest = std::max(newest, e.seq());
+      }
+    } else if (f.has_snapshot()) {
+      have_snapshot = true;
+    }
+    if (mode == "RESUME_MODE_EXACT" && newest >= head) {
+      break;
+    }
+    if (mode != "RESUME_MODE_EXACT" && !mode.empty() && have_snapshot) {
+      break;
+    }
+  }
+  if (mode != "RESUME_MODE_EXACT") {
+    // Page back from the head to `last`.
+    std::uint64_t before = 0;
+    std::uint64_t rid = 100;
+    while (true) {
+      v1::ClientFrame h;
+      h.mutable_get_history()->set_room_id(room);
+      h.mutable_get_history()->set_before_seq(before);
+      h.mutable_get_history()->set_limit(200);
+      auto reply = request_sync(*c, h, rid++);
+      if (reply.has_error()) {
+        throw std::runtime_error("history failed");
+      }
+      bool done = !reply.history().has_more() || reply.history().events().empty();
+      for (const auto& e : reply.history().events()) {
+        if (e.seq() > last) {
+          ++received;
+        } else {
+          done = true;
+        }
+      }
+      if (done) {
+        break;
+      }
+      before = reply.history().events(0).seq();
+    }
+  }
+  const double secs = static_cast<double>(now_ns() - t0) / 1e9;
+  const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
+  Result r;
+  r.num("missed", a.missed);
+  r.str("resume_mode", mode);
+  r.num("received", static_cast<double>(received));
+  r.num("catchup_ms", secs * 1000.0);
+  r.num("deliveries", static_cast<double>(received));
+  r.num("deliveries_per_s", static_cast<double>(received) / secs);
+  r.num("p50_us", secs * 1e6);
+  r.num("p90_us", secs * 1e6);
+  r.num("p99_us", secs * 1e6);
+  r.num("max_us", secs * 1e6);
+  r.num("server_cpu_pct", a.server_pid > 0 ? 100.0 * cpu_server / secs : -1);
+  r.num("client_cpu_pct", -1);
+  r.num("complete", received >= static_cast<std::uint64_t>(a.missed) ? 1 : 0);
+  return r;
+}
+
+// C connections that said hello and sit idle: server RSS per connection.
+Result idle(const Args& a) {
+  IoThread io;
+  const auto id = run_id();
+  const auto rss0 = process_rss_kib(a.server_pid);
+  const auto t0 = now_ns();
+  std::vector<std::shared_ptr<LoadConn>> conns;
+  conns.reserve(static_cast<std::size_t>(a.connections));
+  for (int i = 0; i < a.connections; ++i) {
+    std::shared_ptr<LoadConn> c;
+    if (a.mode == "broadcast") {
+      c = std::make_shared<LoadConn>(io.ioc, a.host, a.port, a.path + "?room=idle", "");
+    } else {
+      c = huddle_member(io.ioc, a, fmt::format("idle{}-{}", i, id));
+    }
+    c->start([](std::string_view) {});
+    conns.push_back(std::move(c));
+  }
+  const double setup_s = static_cast<double>(now_ns() - t0) / 1e9;
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // Let the server settle.
+  const auto rss1 = process_rss_kib(a.server_pid);
+  for (auto& c : conns) {
+    c->close();
+  }
+  Result r;
+  r.num("connections", a.connections);
+  r.num("setup_seconds", setup_s);
+  r.num("server_rss_before_kib", static_cast<double>(rss0));
+  r.num("server_rss_after_kib", static_cast<double>(rss1));
+  r.num("bytes_per_connection",
+        a.connections > 0 ? 1024.0 * static_cast<double>(rss1 - rss0) / a.connections : 0);
+  r.num("deliveries", 0);
+  r.num("deliveries_per_s", 0);
+  r.num("p50_us", 0);
+  r.num("p90_us", 0);
+  r.num("p99_us", 0);
+  r.num("max_us", 0);
+  r.num("server_cpu_pct", -1);
+  r.num("client_cpu_pct", -1);
+  r.num("complete", a.server_pid > 0 ? 1 : 0);
+  return r;
+}
+
+}  // namespace huddle::bench
