@@ -118,14 +118,14 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   std::deque<Queued> queued_;  // While loading or creating.
   huddle::storage::v1::RoomMeta meta_;
-  board::BoardState board_;                                       // Durable state, at head_.
-  Seq head_;                                                      // Newest durable event.
-  Seq last_assigned_;                                             // Newest event handed to the log.
-  std::deque<PendingAppend> pending_;                             // In log order.
-  std::deque<TailEntry> tail_;                                    // Newest durable events.
-  std::unordered_map<std::string, Seq> dedup_;                    // member \0 op_id -> seq.
-  std::deque<std::string> dedup_order_;                           // Eviction order of dedup_.
-  std::unordered_set<std::string> in_flight_ops_;          // Dedup keys of pending_ entries.
+  board::BoardState board_;                        // Durable state, at head_.
+  Seq head_;                                       // Newest durable event.
+  Seq last_assigned_;                              // Newest event handed to the log.
+  std::deque<PendingAppend> pending_;              // In log order.
+  std::deque<TailEntry> tail_;                     // Newest durable events.
+  std::unordered_map<std::string, Seq> dedup_;     // member \0 op_id -> seq.
+  std::deque<std::string> dedup_order_;            // Eviction order of dedup_.
+  std::unordered_set<std::string> in_flight_ops_;  // Dedup keys of pending_ entries.
   std::uint64_t last_append_id_ = 0;
   std::uint64_t generation_ = 0;
   std::unordered_set<std::string> roster_pending_;  // MemberJoined appended, not durable.
