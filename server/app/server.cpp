@@ -11,6 +11,7 @@
 #include "server/codec/wire_errors.hpp"
 #include "server/net/listener.hpp"
 #include "server/net/session.hpp"
+#include "server/net/write_scheduler.hpp"
 #include "server/room/room_registry.hpp"
 #include "server/store/memory_event_log.hpp"
 #include "server/store/rocksdb_event_log.hpp"
@@ -88,6 +89,9 @@ boost::system::error_code Server::start() {
   net_ctx_->epoch = log_->epoch().value();
   net_ctx_->server_version = "huddle/0.1.0";
   net_ctx_->options = options_.net;
+  for (std::size_t i = 0; i < shards_->size(); ++i) {
+    net_ctx_->writers.push_back(std::make_unique<net::WriteScheduler>(shards_->executor(i)));
+  }
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);

@@ -10,15 +10,18 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "server/codec/frame_codec.hpp"
 #include "server/fanout/outbox.hpp"
+#include "server/net/write_scheduler.hpp"
 #include "server/room/room_registry.hpp"
 #include "server/util/shards.hpp"
 
 namespace huddle::net {
 
 class Session;
+class WriteScheduler;
 
 struct NetOptions {
   std::size_t max_message_bytes = 64 * 1024;   // Per WebSocket message; past it close 1009.
@@ -36,6 +39,8 @@ struct NetContext {
   std::uint64_t epoch = 0;
   std::string server_version;
   NetOptions options{};
+
+  std::vector<std::unique_ptr<WriteScheduler>> writers;  // One per shard, indexed by shard.
 
   std::atomic<std::uint64_t> next_conn_id{1};
   std::atomic<std::int64_t> connections{0};

@@ -8,6 +8,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "server/codec/wire_errors.hpp"
+#include "server/net/write_scheduler.hpp"
 #include "server/room/room.hpp"
 #include "server/util/log.hpp"
 
@@ -242,7 +243,27 @@ void Session::send(const v1::ServerFrame& frame) {
 // ---- Writing ----
 
 void Session::on_outbox_ready() {
-  do_write();
+  if (writing_ || finished_) {
+    return;  // The write in flight picks everything up when it completes.
+  }
+  ctx_.writers[shard_]->schedule(shared_from_this());
+}
+
+void WriteScheduler::schedule(std::shared_ptr<Session> session) {
+  dirty_.push_back(std::move(session));
+  if (!scheduled_) {
+    scheduled_ = true;
+    boost::asio::post(executor_, [this] { flush(); });
+  }
+}
+
+void WriteScheduler::flush() {
+  scheduled_ = false;
+  spare_.swap(dirty_);
+  for (auto& s : spare_) {
+    s->do_write();
+  }
+  spare_.clear();
 }
 
 void Session::do_write() {

@@ -30,6 +30,7 @@ namespace beast = boost::beast;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  friend class WriteScheduler;
   Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard, codec::Encoding encoding);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
