@@ -78,6 +78,10 @@ void Room::submit(MemberHandle from, v1::ClientFrame frame) {
         self->reply_error(from, frame.request_id(), Errc::kRoomNotFound);
         return;
       }
+      if (self->queued_.size() >= self->ctx_.options.max_queued_commands) {
+        self->reply_error(from, frame.request_id(), Errc::kOverloaded);
+        return;
+      }
       self->queued_.push_back(Queued{std::move(from), std::move(frame), false});
       return;
     }
@@ -155,6 +159,7 @@ void Room::run_queued() {
 
 void Room::fail_queued(const boost::system::error_code& ec) {
   state_ = State::kFailed;
+  failed_.store(true);  // The registry replaces a failed room on the next find().
   auto queued = std::move(queued_);
   queued_.clear();
   for (auto& q : queued) {
@@ -499,6 +504,7 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
     }
     if (done.created) {
       state_ = State::kFailed;
+      failed_.store(true);
       done.created(false, {});
     }
     for (const auto& w : done.waiters) {

@@ -9,6 +9,7 @@
 // commands change nothing (9).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,8 @@ class Room : public std::enable_shared_from_this<Room> {
 
   [[nodiscard]] const RoomId& id() const noexcept { return id_; }
   [[nodiscard]] std::size_t shard() const noexcept { return shard_; }
+  // Any thread: the room could not be loaded or created; it serves nothing.
+  [[nodiscard]] bool failed() const noexcept { return failed_.load(); }
 
  private:
   enum class State { kNew, kLoading, kCreating, kLive, kFailed };
@@ -110,6 +113,7 @@ class Room : public std::enable_shared_from_this<Room> {
   const std::size_t shard_;
   RoomContext& ctx_;
 
+  std::atomic<bool> failed_{false};
   State state_ = State::kNew;  // Owner: room shard.
   struct Queued {
     MemberHandle from;

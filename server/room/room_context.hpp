@@ -20,6 +20,7 @@ struct RoomOptions {
   std::size_t snapshot_every = 256;        // Store the board every N events: O(N) room loads.
   std::size_t dedup_window = 4096;         // op ids remembered per room (newest events).
   std::size_t max_pending_appends = 8192;  // In flight per room; past it: OVERLOADED.
+  std::size_t max_queued_commands = 8192;  // While the room loads; past it: OVERLOADED.
   std::size_t max_history_page = 200;      // GetHistory limit cap.
   std::size_t max_history_bytes = 256 * 1024;  // A page's events; fewer events when they are big.
   board::BoardLimits board{};

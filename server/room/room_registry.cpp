@@ -27,7 +27,10 @@ std::shared_ptr<Room> RoomRegistry::find(const RoomId& id) {
   {
     std::lock_guard lock(mu_);
     if (auto it = rooms_.find(id.value()); it != rooms_.end()) {
-      return it->second;
+      if (!it->second->failed()) {
+        return it->second;
+      }
+      rooms_.erase(it);  // A load that failed (say, a transient read error) is retried.
     }
     if (!directory_.contains(id.value())) {
       return nullptr;

@@ -172,7 +172,8 @@ struct RocksDbEventLog::Impl {
   void start_writer() {
     writer = std::thread([this] { run_writer(); });
   }
-  void enqueue(Request request);
+  // False (and nothing queued) when the queue is at max_queued_requests.
+  [[nodiscard]] bool enqueue(Request& request);  // Moves from `request` only when queued.
 
   // Writer thread.
   void run_writer();
@@ -310,13 +311,17 @@ error_code RocksDbEventLog::Impl::load_or_create_epoch() {
   return {};
 }
 
-void RocksDbEventLog::Impl::enqueue(Request request) {
+bool RocksDbEventLog::Impl::enqueue(Request& request) {
   {
     std::lock_guard lock(mu);
     HUDDLE_DCHECK(!stopping);  // Appending to a log being destroyed is a caller bug.
+    if (queue.size() >= options.max_queued_requests) {
+      return false;  // Invariant 8: the queue in front of the disk is bounded too.
+    }
     queue.push_back(std::move(request));
   }
   cv.notify_one();
+  return true;
 }
 
 void RocksDbEventLog::Impl::run_writer() {
@@ -626,12 +631,20 @@ void RocksDbEventLog::fail_next_writes(int n) {
 }
 
 void RocksDbEventLog::append(std::vector<AppendRecord> records, AppendCallback done) {
-  impl_->enqueue(Impl::PendingAppend{.records = std::move(records), .done = std::move(done)});
+  Impl::Request request =
+      Impl::PendingAppend{.records = std::move(records), .done = std::move(done)};
+  if (!impl_->enqueue(request)) {
+    std::get<Impl::PendingAppend>(request).done(make_error_code(Errc::kOverloaded));
+  }
 }
 
 void RocksDbEventLog::put_snapshot(const RoomId& room, SnapshotRecord record) {
   // Queued behind every append already queued, so it is never on disk before its event.
-  impl_->enqueue(Impl::PendingSnapshot{.room = room, .record = std::move(record)});
+  // Best effort: a full queue drops the snapshot; the room loads from an older one.
+  Impl::Request request = Impl::PendingSnapshot{.room = room, .record = std::move(record)};
+  ignore_error(
+      impl_->enqueue(request) ? boost::system::error_code{} : make_error_code(Errc::kOverloaded),
+      "snapshots are an optimization");
 }
 
 Result<std::vector<huddle::v1::RoomInfo>> RocksDbEventLog::list_rooms() {

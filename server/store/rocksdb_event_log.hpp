@@ -33,6 +33,9 @@ struct RocksDbOptions {
   // small events) and how long the first request of a group waits behind the last, while still
   // amortizing one fsync over thousands of rooms' events. A larger single request goes alone.
   std::size_t max_group_records = 4096;
+  // Requests waiting for the writer (all rooms). Past it append() fails at once with
+  // kOverloaded (retryable) instead of queuing without bound behind a slow disk.
+  std::size_t max_queued_requests = 256 * 1024;
 };
 
 class RocksDbEventLog final : public EventLog {

@@ -87,8 +87,14 @@ class HoldingLog final : public store::EventLog {
   }
   [[nodiscard]] Result<store::RoomLoad> load_room(const RoomId& room,
                                                   const store::LoadOptions& opts) override {
+    if (failing_loads_ > 0) {
+      --failing_loads_;
+      return Errc::kStorageUnavailable;
+    }
     return inner_.load_room(room, opts);
   }
+  // The next n load_room() calls fail (a transient read error).
+  void fail_next_loads(int n) { failing_loads_ = n; }
   [[nodiscard]] Result<std::vector<v1::Event>> read_before(const RoomId& room, Seq before,
                                                            std::size_t limit) override {
     return inner_.read_before(room, before, limit);
@@ -106,6 +112,7 @@ class HoldingLog final : public store::EventLog {
   };
   store::EventLog& inner_;
   bool holding_ = false;
+  int failing_loads_ = 0;
   std::deque<Held> held_;
 };
 
@@ -1041,6 +1048,24 @@ TEST_F(RoomTest, ARoomReopenedFromTheLogKeepsItsHeadBoardAndOpIds) {
   EXPECT_EQ(resumed.reply_to(3).join().mode(), v1::RESUME_MODE_EXACT);
   expect_prev_seq_chain(resumed.events(), bob_last);
   EXPECT_EQ(seqs_of(resumed.events()), seqs_of(log_events(bob_last)));
+}
+
+TEST_F(RoomTest, ARoomWhoseLoadFailedIsLoadedAgainOnTheNextJoin) {
+  auto alice = connect("alice");
+  create_room(alice);
+  RoomRegistry reopened(ctx_);
+  ASSERT_FALSE(reopened.load_directory());
+  log_.fail_next_loads(1);
+  auto bob = connect("bob");
+  send(reopened, bob, join_frame(1));
+  const auto failed = drain(bob).reply_to(1);
+  ASSERT_TRUE(failed.has_error());
+  EXPECT_EQ(failed.error().code(), v1::ERROR_CODE_STORAGE_UNAVAILABLE);
+  // The failure was transient: the next join opens the room for real.
+  send(reopened, bob, join_frame(2));
+  const auto joined = drain(bob).reply_to(2);
+  EXPECT_FALSE(joined.has_error());
+  EXPECT_EQ(joined.join().head_seq(), 1U);
 }
 
 // Invariant 5: the board a reopened room serves is byte-equal to the one the live room served

@@ -204,6 +204,20 @@ TEST_P(RocksDbEventLogDurability, AOneRecordGroupLimitStillCommitsEveryAppend) {
   EXPECT_EQ(*log->head(RoomId("r")), Seq(50));
 }
 
+// Invariant 8: the queue in front of the disk is bounded; past it an append fails at once with
+// a retryable error and writes nothing.
+TEST(RocksDbEventLog, AFullWriterQueueFailsAppendsWithOverloadedAndWritesNothing) {
+  TempDir dir;
+  auto log = open_or_fail(RocksDbOptions{.path = dir.str(), .max_queued_requests = 0});
+  ASSERT_NE(log, nullptr);
+  std::promise<error_code> done;
+  log->append(one(rec("r", 1, 0)), [&done](error_code ec) { done.set_value(ec); });
+  auto f = done.get_future();
+  ASSERT_EQ(f.wait_for(kDeadline), std::future_status::ready);
+  EXPECT_EQ(f.get(), Errc::kOverloaded);
+  EXPECT_EQ(log->head(RoomId("r")).error(), Errc::kRoomNotFound);
+}
+
 TEST(RocksDbEventLog, ANewDirectoryGetsADifferentNonzeroEpoch) {
   TempDir a;
   TempDir b;
