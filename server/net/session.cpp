@@ -101,6 +101,13 @@ void Session::on_accept(beast::error_code ec) {
     return finish();
   }
   log::net()->debug("connected conn={} shard={}", conn_id_, shard_);
+  accepted_ = true;
+  if (closing_) {
+    // A close was requested during the upgrade (server shutdown): send it now.
+    closing_ = false;
+    return start_close(close_code_ != 0 ? std::exchange(close_code_, 0)
+                                        : codec::close_code::kGoingAway);
+  }
   do_read();
 }
 
@@ -251,19 +258,36 @@ void Session::on_outbox_ready() {
 
 void WriteScheduler::schedule(std::shared_ptr<Session> session) {
   dirty_.push_back(std::move(session));
-  if (!scheduled_) {
-    scheduled_ = true;
-    boost::asio::post(executor_, [this] { flush(); });
+  if (scheduled_) {
+    return;
   }
+  scheduled_ = true;
+  // The gap after a flush is at least as long as the flush took: under load the shard spends at
+  // most about half its time writing, the rest reading commands, and batches grow with load.
+  const auto due =
+      last_flush_ + std::max<std::chrono::steady_clock::duration>(cork_, last_flush_cost_);
+  if (std::chrono::steady_clock::now() >= due) {
+    boost::asio::post(executor_, [this] { flush(); });
+    return;
+  }
+  timer_.expires_at(due);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      flush();
+    }
+  });
 }
 
 void WriteScheduler::flush() {
   scheduled_ = false;
+  const auto start = std::chrono::steady_clock::now();
   spare_.swap(dirty_);
   for (auto& s : spare_) {
     s->do_write();
   }
   spare_.clear();
+  last_flush_ = std::chrono::steady_clock::now();
+  last_flush_cost_ = last_flush_ - start;
 }
 
 void Session::do_write() {
@@ -314,6 +338,11 @@ void Session::start_close(std::uint16_t code) {
   }
   closing_ = true;
   outbox_->close();
+  if (!accepted_) {
+    // The upgrade is still in flight (Beast allows no close beside it): close once it is done.
+    close_code_ = code;
+    return;
+  }
   if (writing_) {
     close_code_ = code;  // After the write in flight (one write at a time).
     return;

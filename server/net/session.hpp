@@ -66,6 +66,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<fanout::Outbox> outbox_;  // Rooms hold weak refs.
   beast::flat_buffer read_buf_;             // Owner: shard.
   std::string write_buf_;                   // Owner: shard. The message in flight.
+  bool accepted_ = false;                   // The WebSocket upgrade completed.
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
