@@ -29,6 +29,9 @@ struct NetOptions {
   std::chrono::seconds idle_timeout{60};       // No traffic: ping at half, close at full.
   std::size_t max_malformed_in_a_row = 3;      // Then close 1007.
   std::size_t max_rooms_per_connection = 64;   // Joins past it: INVALID_ARGUMENT.
+  // Minimum gap between two write flushes of a shard: batches grow under load, at most this
+  // much latency is added. See WriteScheduler.
+  std::chrono::microseconds write_cork{500};
   fanout::OutboxOptions outbox{};
   codec::CodecLimits codec{};
 };

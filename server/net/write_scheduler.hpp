@@ -1,12 +1,18 @@
 // WriteScheduler: per-shard deferred writes ("corking"). A session whose outbox wakes it during a
 // burst of room work (a commit group completing, a room fanning out many events) registers here
-// instead of writing at once; one posted flush then starts the writes of every registered session
-// after the burst. A busy member thus gets one EventBatch message, one syscall, for everything the
-// burst queued, and the fan-out costs no per-member handler post. Owner: its shard (one thread).
+// instead of writing at once; one flush then starts the writes of every registered session after
+// the burst. A busy member thus gets one EventBatch message, one syscall, for everything queued
+// meanwhile, and the fan-out costs no per-member handler post.
+// Flushes are at least `cork` apart: between two flushes the shard keeps reading commands (a
+// publisher's pipelined commands are not starved by a thousand members' writes), so batches
+// grow with load. The cork adds at most `cork` to any delivery. Owner: its shard (one thread).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <vector>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "server/util/shards.hpp"
 
@@ -16,7 +22,8 @@ class Session;
 
 class WriteScheduler {
  public:
-  explicit WriteScheduler(ShardSet::Executor executor) : executor_(executor) {}
+  WriteScheduler(ShardSet::Executor executor, std::chrono::microseconds cork)
+      : executor_(executor), timer_(executor), cork_(cork) {}
 
   // REQUIRES: on the scheduler's shard.
   void schedule(std::shared_ptr<Session> session);
@@ -25,7 +32,11 @@ class WriteScheduler {
   void flush();
 
   ShardSet::Executor executor_;
-  std::vector<std::shared_ptr<Session>> dirty_;  // Owner: shard.
+  boost::asio::steady_timer timer_;
+  std::chrono::microseconds cork_;
+  std::chrono::steady_clock::time_point last_flush_{};     // When the last flush ended.
+  std::chrono::steady_clock::duration last_flush_cost_{};  // How long it took.
+  std::vector<std::shared_ptr<Session>> dirty_;            // Owner: shard.
   std::vector<std::shared_ptr<Session>> spare_;  // Reused between flushes (no allocation).
   bool scheduled_ = false;
 };
