@@ -124,17 +124,24 @@ inline std::string encode(const v1::ClientFrame& f) {
   return out;
 }
 
+// The frames of one server message (a ServerMessage); empty if undecodable.
+inline google::protobuf::RepeatedPtrField<v1::ServerFrame> frames_of(std::string_view msg) {
+  v1::ServerMessage m;
+  if (!m.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) {
+    return {};
+  }
+  return std::move(*m.mutable_frames());
+}
+
 // Blocking request during setup: reads until the reply to `frame` (other frames are skipped).
 inline v1::Reply request_sync(LoadConn& c, v1::ClientFrame frame, std::uint64_t id) {
   frame.set_request_id(id);
   c.write_sync(encode(frame));
   while (true) {
-    v1::ServerFrame s;
-    if (!s.ParseFromString(c.read_sync())) {
-      throw std::runtime_error("undecodable server frame");
-    }
-    if (s.has_reply() && s.reply().request_id() == id) {
-      return s.reply();
+    for (auto& s : frames_of(c.read_sync())) {
+      if (s.has_reply() && s.reply().request_id() == id) {
+        return s.reply();
+      }
     }
   }
 }
@@ -183,30 +190,36 @@ inline bool varint(const unsigned char*& p, const unsigned char* end, std::uint6
   return false;
 }
 
-// Counts the events in a binary ServerFrame without parsing them: top-level field 2
-// (event_batch) occurrences, and within each, field 1 (events) occurrences.
+// Counts the events in a binary ServerMessage without parsing them: top-level field 1 (frames),
+// within each its field 2 (event_batch), within that field 1 (events) occurrences.
 inline std::size_t count_events(std::string_view msg) {
   auto p = reinterpret_cast<const unsigned char*>(msg.data());
   const auto end = p + msg.size();
   std::size_t n = 0;
-  while (p < end) {
-    std::uint64_t tag = 0, len = 0;
-    if (!varint(p, end, tag) || (tag & 7) != 2 || !varint(p, end, len)) {
-      return n;
-    }
-    const auto field_end = p + len;
-    if ((tag >> 3) == 2) {
-      while (p < field_end) {
-        std::uint64_t t2 = 0, l2 = 0;
-        if (!varint(p, field_end, t2) || (t2 & 7) != 2 || !varint(p, field_end, l2)) {
-          break;
-        }
-        n += (t2 >> 3) == 1 ? 1 : 0;
-        p += l2;
+  // Walks the length-delimited fields of [p, stop); calls fn(field, begin, end) for each.
+  auto walk = [](const unsigned char* q, const unsigned char* stop, auto&& fn) {
+    while (q < stop) {
+      std::uint64_t tag = 0, len = 0;
+      if (!varint(q, stop, tag) || (tag & 7) != 2 || !varint(q, stop, len)) {
+        return;
       }
+      fn(tag >> 3, q, q + len);
+      q += len;
     }
-    p = field_end;
-  }
+  };
+  walk(p, end, [&](std::uint64_t field, const unsigned char* b, const unsigned char* e) {
+    if (field != 1) {
+      return;
+    }
+    walk(b, e, [&](std::uint64_t f2, const unsigned char* b2, const unsigned char* e2) {
+      if (f2 != 2) {
+        return;
+      }
+      walk(b2, e2, [&](std::uint64_t f3, const unsigned char*, const unsigned char*) {
+        n += f3 == 1 ? 1 : 0;
+      });
+    });
+  });
   return n;
 }
 

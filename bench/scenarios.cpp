@@ -57,8 +57,7 @@ Result fanout(const Args& a) {
             lat_ns.push_back(now - std::stoll(std::string(msg.substr(0, 19))));
           }
         } else if (sampled) {
-          v1::ServerFrame f;
-          if (f.ParseFromArray(msg.data(), static_cast<int>(msg.size())) && f.has_event_batch()) {
+          for (const auto& f : frames_of(msg)) {
             for (const auto& e : f.event_batch().events()) {
               if (e.has_chat_posted() && e.chat_posted().text().size() >= 20) {
                 ++n;
@@ -129,10 +128,10 @@ Result fanout(const Args& a) {
       if (broadcast) {
         return;
       }
-      v1::ServerFrame f;
-      // Replies are small; events to the publisher are skipped cheaply by the has_reply check.
-      if (!msg.empty() && static_cast<unsigned char>(msg[0]) == 0x0a &&
-          f.ParseFromArray(msg.data(), static_cast<int>(msg.size())) && f.has_reply()) {
+      for (const auto& f : frames_of(msg)) {
+        if (!f.has_reply()) {
+          continue;
+        }
         ++p->acked;
         acks.fetch_add(1, std::memory_order_relaxed);
         if (a.rate <= 0 && p->sent < p->to_send) {
@@ -279,24 +278,24 @@ Result post(const Args& a) {
   for (auto& pp : pubs) {
     Pub* p = pp.get();
     p->conn->start([&, p](std::string_view msg) {
-      v1::ServerFrame f;
-      if (msg.empty() || static_cast<unsigned char>(msg[0]) != 0x0a ||
-          !f.ParseFromArray(msg.data(), static_cast<int>(msg.size())) || !f.has_reply()) {
-        return;
-      }
-      auto it = p->sent_at.find(f.reply().request_id());
-      if (it == p->sent_at.end()) {
-        return;
-      }
-      lat.push_back(now_ns() - it->second);
-      p->sent_at.erase(it);
-      if (f.reply().has_error()) {
-        errors.fetch_add(1);
-      }
-      ++p->acked;
-      acked.fetch_add(1);
-      if (p->sent < p->to_send) {
-        send_one(*p);
+      for (const auto& f : frames_of(msg)) {
+        if (!f.has_reply()) {
+          continue;
+        }
+        auto it = p->sent_at.find(f.reply().request_id());
+        if (it == p->sent_at.end()) {
+          continue;
+        }
+        lat.push_back(now_ns() - it->second);
+        p->sent_at.erase(it);
+        if (f.reply().has_error()) {
+          errors.fetch_add(1);
+        }
+        ++p->acked;
+        acked.fetch_add(1);
+        if (p->sent < p->to_send) {
+          send_one(*p);
+        }
       }
     });
   }

@@ -23,18 +23,16 @@ std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size) {
     send();
   }
   while (acked < n) {
-    v1::ServerFrame s;
-    if (!s.ParseFromString(c.read_sync())) {
-      throw std::runtime_error("undecodable frame while seeding");
-    }
-    if (s.has_reply() && s.reply().request_id() >= 10) {
-      if (s.reply().has_error()) {
-        throw std::runtime_error("seed post failed: " + s.reply().error().message());
-      }
-      head = std::max(head, s.reply().seq());
-      ++acked;
-      if (sent < n) {
-        send();
+    for (const auto& s : frames_of(c.read_sync())) {
+      if (s.has_reply() && s.reply().request_id() >= 10) {
+        if (s.reply().has_error()) {
+          throw std::runtime_error("seed post failed: " + s.reply().error().message());
+        }
+        head = std::max(head, s.reply().seq());
+        ++acked;
+        if (sent < n) {
+          send();
+        }
       }
     }
   }
@@ -60,12 +58,12 @@ Result join_storm(const Args& a) {
   for (int m = 0; m < a.members; ++m) {
     auto c = huddle_member(io.ioc, a, fmt::format("joiner{}-{}", m, id));
     c->start([&, m](std::string_view msg) {
-      v1::ServerFrame f;
-      if (f.ParseFromArray(msg.data(), static_cast<int>(msg.size())) && f.has_snapshot() &&
-          sent_at[static_cast<std::size_t>(m)] != 0) {
-        lat.push_back(now_ns() - sent_at[static_cast<std::size_t>(m)]);
-        sent_at[static_cast<std::size_t>(m)] = 0;
-        usable.fetch_add(1);
+      for (const auto& f : frames_of(msg)) {
+        if (f.has_snapshot() && sent_at[static_cast<std::size_t>(m)] != 0) {
+          lat.push_back(now_ns() - sent_at[static_cast<std::size_t>(m)]);
+          sent_at[static_cast<std::size_t>(m)] = 0;
+          usable.fetch_add(1);
+        }
       }
     });
     conns.push_back(std::move(c));
@@ -150,24 +148,26 @@ Result resume(const Args& a) {
   std::uint64_t newest = 0;
   bool have_snapshot = false;
   while (true) {
-    v1::ServerFrame f;
-    if (!f.ParseFromString(c->read_sync())) {
-      throw std::runtime_error("undecodable frame");
-    }
-    if (f.has_reply() && f.reply().request_id() == 2) {
-      mode = v1::ResumeMode_Name(f.reply().join().mode());
-    } else if (f.has_event_batch()) {
-      for (const auto& e : f.event_batch().events()) {
-        ++received;
-        newest = std::max(newest, e.seq());
+    bool done = false;
+    for (const auto& f : frames_of(c->read_sync())) {
+      if (f.has_reply() && f.reply().request_id() == 2) {
+        mode = v1::ResumeMode_Name(f.reply().join().mode());
+      } else if (f.has_event_batch()) {
+        for (const auto& e : f.event_batch().events()) {
+          ++received;
+          newest = std::max(newest, e.seq());
+        }
+      } else if (f.has_snapshot()) {
+        have_snapshot = true;
       }
-    } else if (f.has_snapshot()) {
-      have_snapshot = true;
     }
     if (mode == "RESUME_MODE_EXACT" && newest >= head) {
-      break;
+      done = true;
     }
     if (mode != "RESUME_MODE_EXACT" && !mode.empty() && have_snapshot) {
+      done = true;
+    }
+    if (done) {
       break;
     }
   }

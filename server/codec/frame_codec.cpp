@@ -67,20 +67,39 @@ boost::system::error_code validate_client_frame(const huddle::v1::ClientFrame& f
 }
 
 std::string encode_server_frame(const huddle::v1::ServerFrame& frame, Encoding encoding) {
-  return encode(frame, encoding);
+  if (encoding == Encoding::kJson) {
+    return encode(frame, encoding);
+  }
+  huddle::v1::ServerMessage message;
+  *message.add_frames() = frame;
+  return encode(message, encoding);
 }
 
 std::string encode_event_piece(const huddle::v1::Event& event, Encoding encoding) {
-  if (encoding == Encoding::kJson) {
-    return encode(event, encoding);
-  }
   huddle::v1::ServerFrame frame;
   *frame.mutable_event_batch()->add_events() = event;
-  return encode(frame, encoding);
+  return encode_server_frame(frame, encoding);
 }
 
-Result<huddle::v1::ServerFrame> decode_server_frame(std::string_view bytes, Encoding encoding) {
-  return parse<huddle::v1::ServerFrame>(bytes, encoding);
+std::string join_pieces(const std::vector<std::string>& pieces, Encoding encoding) {
+  std::string out;
+  if (encoding == Encoding::kJson) {
+    out.append(kJsonMessagePrefix);
+  }
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (encoding == Encoding::kJson && i > 0) {
+      out.push_back(',');
+    }
+    out.append(pieces[i]);
+  }
+  if (encoding == Encoding::kJson) {
+    out.append(kJsonMessageSuffix);
+  }
+  return out;
+}
+
+Result<huddle::v1::ServerMessage> decode_server_message(std::string_view bytes, Encoding encoding) {
+  return parse<huddle::v1::ServerMessage>(bytes, encoding);
 }
 
 std::string encode_client_frame(const huddle::v1::ClientFrame& frame, Encoding encoding) {

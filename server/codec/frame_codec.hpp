@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/common/error.hpp"
 #include "huddle/v1/event.pb.h"
@@ -35,22 +36,26 @@ struct CodecLimits {
 [[nodiscard]] boost::system::error_code validate_client_frame(const huddle::v1::ClientFrame& frame,
                                                               const CodecLimits& limits);
 
-// A whole ServerFrame as one WebSocket message payload.
+// One ServerFrame as a message piece. kProto: the bytes of ServerMessage{frames:[frame]}; any
+// concatenation of pieces parses as one ServerMessage holding all their frames in order
+// (protobuf appends repeated fields), so packing a connection's queue costs no re-encoding.
+// kJson: the frame's JSON object; a message is kJsonMessagePrefix + pieces joined by "," +
+// kJsonMessageSuffix. join_pieces() builds a message from pieces.
 [[nodiscard]] std::string encode_server_frame(const huddle::v1::ServerFrame& frame,
                                               Encoding encoding);
 
-// One event as a batch piece. kProto: the bytes of ServerFrame{event_batch{events:[event]}}; any
-// concatenation of such pieces parses as one ServerFrame whose batch holds all their events in
-// order (protobuf merges repeated fields), so a batch costs no re-encoding. kJson: the event's
-// JSON object; a batch is kJsonBatchPrefix + pieces joined by "," + kJsonBatchSuffix.
+// The piece of ServerFrame{event_batch{events:[event]}}.
 [[nodiscard]] std::string encode_event_piece(const huddle::v1::Event& event, Encoding encoding);
 
-inline constexpr std::string_view kJsonBatchPrefix = R"({"eventBatch":{"events":[)";
-inline constexpr std::string_view kJsonBatchSuffix = "]}}";
+inline constexpr std::string_view kJsonMessagePrefix = R"({"frames":[)";
+inline constexpr std::string_view kJsonMessageSuffix = "]}";
+
+// One WebSocket message from pieces (for tests and single sends; the Outbox packs its own).
+[[nodiscard]] std::string join_pieces(const std::vector<std::string>& pieces, Encoding encoding);
 
 // For clients and tests: parse a server message.
-[[nodiscard]] Result<huddle::v1::ServerFrame> decode_server_frame(std::string_view bytes,
-                                                                  Encoding encoding);
+[[nodiscard]] Result<huddle::v1::ServerMessage> decode_server_message(std::string_view bytes,
+                                                                      Encoding encoding);
 // For clients and tests: encode a client message.
 [[nodiscard]] std::string encode_client_frame(const huddle::v1::ClientFrame& frame,
                                               Encoding encoding);

@@ -41,22 +41,15 @@ bool Outbox::take_message(std::string& out) {
     return false;
   }
   armed_ = false;
-  const auto& first = queue_.front()->for_encoding(encoding_);
-  if (queue_.front()->kind == Payload::Kind::kFrame) {
-    out.append(first);
-    queued_bytes_ -= first.size();
-    queue_.pop_front();
-    return true;
-  }
   const bool json = encoding_ == codec::Encoding::kJson;
   if (json) {
-    out.append(codec::kJsonBatchPrefix);
+    out.append(codec::kJsonMessagePrefix);
   }
+  const std::size_t overhead = json ? 1 + codec::kJsonMessageSuffix.size() : 0;
   bool any = false;
-  while (!queue_.empty() && queue_.front()->kind == Payload::Kind::kEventPiece) {
+  while (!queue_.empty()) {
     const auto& piece = queue_.front()->for_encoding(encoding_);
-    if (any && out.size() + piece.size() + (json ? 1 + codec::kJsonBatchSuffix.size() : 0) >
-                   options_.max_batch_bytes) {
+    if (any && out.size() + piece.size() + overhead > options_.max_batch_bytes) {
       break;
     }
     if (json && any) {
@@ -68,7 +61,7 @@ bool Outbox::take_message(std::string& out) {
     any = true;
   }
   if (json) {
-    out.append(codec::kJsonBatchSuffix);
+    out.append(codec::kJsonMessageSuffix);
   }
   return true;
 }

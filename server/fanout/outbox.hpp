@@ -16,7 +16,7 @@ namespace huddle::fanout {
 
 struct OutboxOptions {
   std::size_t max_bytes = 1024 * 1024;       // Per member; past it: close 4008 (slow consumer).
-  std::size_t max_batch_bytes = 256 * 1024;  // One WebSocket message (EventBatch) at most.
+  std::size_t max_batch_bytes = 256 * 1024;  // One WebSocket message (ServerMessage) at most.
 };
 
 class Outbox {
@@ -36,9 +36,8 @@ class Outbox {
   void push(PayloadPtr payload);
 
   // REQUIRES: on the owner's thread. Moves the next WebSocket message into `out` (cleared first):
-  // one kFrame payload, or a run of consecutive event pieces merged into one EventBatch message
-  // of at most max_batch_bytes (one piece at least). Returns false, and arms the wakeup, when
-  // there is nothing to send.
+  // every queued payload, in order, packed into one ServerMessage of at most max_batch_bytes
+  // (one payload at least). Returns false, and arms the wakeup, when there is nothing to send.
   [[nodiscard]] bool take_message(std::string& out);
 
   // The writer has a message in flight; pushes will not call the wakeup until take_message()

@@ -1,5 +1,6 @@
-// Payload: a server message encoded once per wire encoding and shared, immutable, by every
-// recipient (invariant 7). An outbox holds pointers to payloads, never copies.
+// Payload: one server frame encoded once per wire encoding, as a message piece (see
+// codec::encode_server_frame), and shared, immutable, by every recipient (invariant 7). An
+// outbox holds pointers to payloads, never copies; its writer packs them into messages.
 #pragma once
 
 #include <array>
@@ -11,11 +12,6 @@
 namespace huddle::fanout {
 
 struct Payload {
-  enum class Kind : unsigned char {
-    kEventPiece,  // One event; consecutive pieces are merged into one EventBatch message.
-    kFrame,       // A whole ServerFrame message (reply, snapshot, presence, typing).
-  };
-  Kind kind = Kind::kFrame;
   // bytes[encoding]; only the encodings some recipient uses are filled.
   std::array<std::string, codec::kEncodingCount> bytes;
 
@@ -30,7 +26,6 @@ using PayloadPtr = std::shared_ptr<const Payload>;
 [[nodiscard]] inline PayloadPtr make_event_payload(
     const huddle::v1::Event& event, const std::array<bool, codec::kEncodingCount>& wanted) {
   auto p = std::make_shared<Payload>();
-  p->kind = Payload::Kind::kEventPiece;
   for (std::size_t i = 0; i < codec::kEncodingCount; ++i) {
     if (wanted[i]) {
       p->bytes[i] = codec::encode_event_piece(event, static_cast<codec::Encoding>(i));
@@ -43,7 +38,6 @@ using PayloadPtr = std::shared_ptr<const Payload>;
 [[nodiscard]] inline PayloadPtr make_frame_payload(
     const huddle::v1::ServerFrame& frame, const std::array<bool, codec::kEncodingCount>& wanted) {
   auto p = std::make_shared<Payload>();
-  p->kind = Payload::Kind::kFrame;
   for (std::size_t i = 0; i < codec::kEncodingCount; ++i) {
     if (wanted[i]) {
       p->bytes[i] = codec::encode_server_frame(frame, static_cast<codec::Encoding>(i));

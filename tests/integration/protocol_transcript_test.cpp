@@ -137,7 +137,30 @@ v1::ServerFrame parse_frame(const std::string& json, const std::string& what) {
   return frame;
 }
 
-// Waits (with the client's deadline) until `client` has received more than `index` messages.
+// The frames the client received so far, in order: every server message is a ServerMessage
+// whose frames are handled in order; how frames are packed into messages depends on timing, so
+// the transcript documents frames, one per line.
+std::vector<std::string> received_frames(const TestClient& client) {
+  std::vector<std::string> out;
+  for (const auto& raw : client.raw_messages()) {
+    v1::ServerMessage message;
+    pb::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    if (!pb::util::JsonStringToMessage(raw, &message, opts).ok()) {
+      throw std::runtime_error("the server sent a message that is not a ServerMessage: " + raw);
+    }
+    for (const auto& frame : message.frames()) {
+      std::string json;
+      if (!pb::util::MessageToJsonString(frame, &json).ok()) {
+        throw std::runtime_error("cannot print a frame");
+      }
+      out.push_back(std::move(json));
+    }
+  }
+  return out;
+}
+
+// Waits (with the client's deadline) until `client` has received more than `index` frames.
 // The typed waits block on the client's condition variable; the bounded poll only covers frames
 // whose kind cannot be counted that way (a repeated presence notice, an anonymous error).
 std::string next_message(TestClient& client, std::size_t index, const v1::ServerFrame& expected,
@@ -158,13 +181,13 @@ std::string next_message(TestClient& client, std::size_t index, const v1::Server
     // Timed out or closed: the comparison below reports what came instead, if anything did.
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  auto raw = client.raw_messages();
+  auto raw = received_frames(client);
   while (raw.size() <= index && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Bounded poll, see above.
-    raw = client.raw_messages();
+    raw = received_frames(client);
   }
   if (raw.size() <= index) {
-    throw std::runtime_error("timed out waiting for server message #" + std::to_string(index + 1));
+    throw std::runtime_error("timed out waiting for server frame #" + std::to_string(index + 1));
   }
   return raw[index];
 }
@@ -208,7 +231,7 @@ TEST(ProtocolTranscript, TheDocumentedJsonSessionIsWhatTheServerSays) {
     std::string diff;
     differ.ReportDifferencesToString(&diff);
     EXPECT_TRUE(differ.Compare(expected, actual))
-        << "client " << line.client << " message #" << index + 1 << " differs from the doc\n"
+        << "client " << line.client << " frame #" << index + 1 << " differs from the doc\n"
         << "  documented: " << line.json << "\n  server:     " << raw << "\n"
         << diff;
     if (::testing::Test::HasFailure()) {
@@ -222,9 +245,9 @@ TEST(ProtocolTranscript, TheDocumentedJsonSessionIsWhatTheServerSays) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (const auto& [name, client] : clients) {
-    const auto raw = client->raw_messages();
+    const auto raw = received_frames(*client);
     EXPECT_EQ(raw.size(), received[name])
-        << "client " << name << " received a message the transcript does not show: "
+        << "client " << name << " received a frame the transcript does not show: "
         << (raw.size() > received[name] ? raw[received[name]] : std::string());
   }
 }

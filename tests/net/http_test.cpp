@@ -1,7 +1,5 @@
 // The HTTP side of the one port: health, upgrade negotiation, limits and timeouts, against the
 // real server over loopback with a raw Beast client.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
@@ -13,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <gtest/gtest.h>
 
 #include "tests/support/test_client.hpp"
 #include "tests/support/test_server.hpp"
@@ -143,9 +142,8 @@ TEST(Http, AWebSocketPeerThatStopsAnsweringIsDroppedAfterTheIdleTimeout) {
   beast::websocket::stream<beast::tcp_stream> ws(ioc);
   beast::get_lowest_layer(ws).connect(
       asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
-  ws.set_option(beast::websocket::stream_base::decorator([](auto& req) {
-    req.set(http::field::sec_websocket_protocol, "huddle.v1+proto");
-  }));
+  ws.set_option(beast::websocket::stream_base::decorator(
+      [](auto& req) { req.set(http::field::sec_websocket_protocol, "huddle.v1+proto"); }));
   ws.handshake("127.0.0.1", "/ws");
   ASSERT_EQ(server.server().connections(), 1);
   // This peer never reads again, so it never answers the server's keep-alive ping.

@@ -59,7 +59,7 @@ struct TestClient::Impl {
       return;
     }
     const auto data = buf.cdata();
-    auto frame = codec::decode_server_frame(
+    auto message = codec::decode_server_message(
         std::string_view(static_cast<const char*>(data.data()), data.size()), encoding);
     const bool text = ws.got_text();
     std::string raw_message = record_raw
@@ -74,20 +74,24 @@ struct TestClient::Impl {
       if (text != (encoding == codec::Encoding::kJson)) {
         protocol_error = "server sent a message of the wrong type";
       }
-      if (!frame) {
-        protocol_error = "server sent an undecodable frame";
-      } else if (frame->has_reply()) {
-        if (frame->reply().request_id() == 0) {
-          ++anonymous_errors;
-        } else {
-          replies[frame->reply().request_id()] = frame->reply();
-        }
-      } else if (frame->has_event_batch()) {
-        for (auto& e : *frame->mutable_event_batch()->mutable_events()) {
-          events.push_back(std::move(e));
-        }
+      if (!message) {
+        protocol_error = "server sent an undecodable message";
       } else {
-        others.push_back(std::move(*frame));
+        for (auto& frame : *message->mutable_frames()) {
+          if (frame.has_reply()) {
+            if (frame.reply().request_id() == 0) {
+              ++anonymous_errors;
+            } else {
+              replies[frame.reply().request_id()] = frame.reply();
+            }
+          } else if (frame.has_event_batch()) {
+            for (auto& e : *frame.mutable_event_batch()->mutable_events()) {
+              events.push_back(std::move(e));
+            }
+          } else {
+            others.push_back(std::move(frame));
+          }
+        }
       }
       cv.notify_all();
     }

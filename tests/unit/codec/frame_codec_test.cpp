@@ -224,52 +224,69 @@ v1::Event sample_event(std::uint64_t seq) {
   return e;
 }
 
-void expect_batch_of(const Result<v1::ServerFrame>& frame, std::uint64_t first, std::size_t n) {
-  ASSERT_TRUE(frame) << frame.error().message();
-  ASSERT_EQ(frame->frame_case(), v1::ServerFrame::kEventBatch);
-  const auto& events = frame->event_batch().events();
-  ASSERT_EQ(static_cast<std::size_t>(events.size()), n);
+// The message holds n one-event batch frames, events first..first+n-1 in order.
+void expect_frames_of(const Result<v1::ServerMessage>& message, std::uint64_t first,
+                      std::size_t n) {
+  ASSERT_TRUE(message) << message.error().message();
+  ASSERT_EQ(static_cast<std::size_t>(message->frames_size()), n);
   for (std::size_t i = 0; i < n; ++i) {
-    EXPECT_TRUE(MessageDifferencer::Equals(events[static_cast<int>(i)], sample_event(first + i)))
+    const auto& frame = message->frames(static_cast<int>(i));
+    ASSERT_EQ(frame.frame_case(), v1::ServerFrame::kEventBatch);
+    ASSERT_EQ(frame.event_batch().events_size(), 1);
+    EXPECT_TRUE(MessageDifferencer::Equals(frame.event_batch().events(0), sample_event(first + i)))
         << "event " << i;
   }
 }
 
-TEST(FrameCodec, ConcatenatedProtoPiecesParseAsOneBatchInOrder) {
+TEST(FrameCodec, ConcatenatedProtoPiecesParseAsOneMessageInOrder) {
   for (std::size_t n : {1U, 2U, 7U, 100U}) {
     SCOPED_TRACE(n);
     std::string message;
     for (std::size_t i = 0; i < n; ++i) {
       message += encode_event_piece(sample_event(10 + i), Encoding::kProto);
     }
-    expect_batch_of(decode_server_frame(message, Encoding::kProto), 10, n);
+    expect_frames_of(decode_server_message(message, Encoding::kProto), 10, n);
   }
 }
 
-TEST(FrameCodec, JsonPiecesJoinedWithPrefixAndSuffixParseAsOneBatchInOrder) {
+TEST(FrameCodec, JsonPiecesJoinedWithPrefixAndSuffixParseAsOneMessageInOrder) {
   for (std::size_t n : {1U, 2U, 7U, 100U}) {
     SCOPED_TRACE(n);
-    std::string message(kJsonBatchPrefix);
+    std::vector<std::string> pieces;
     for (std::size_t i = 0; i < n; ++i) {
-      if (i > 0) {
-        message += ',';
-      }
-      message += encode_event_piece(sample_event(10 + i), Encoding::kJson);
+      pieces.push_back(encode_event_piece(sample_event(10 + i), Encoding::kJson));
     }
-    message += kJsonBatchSuffix;
-    expect_batch_of(decode_server_frame(message, Encoding::kJson), 10, n);
+    const auto message = join_pieces(pieces, Encoding::kJson);
+    EXPECT_TRUE(message.starts_with(kJsonMessagePrefix));
+    expect_frames_of(decode_server_message(message, Encoding::kJson), 10, n);
   }
 }
 
-TEST(FrameCodec, APieceIsTheEncodingOfAOneEventBatch) {
+TEST(FrameCodec, APieceIsTheEncodingOfAOneEventBatchFrame) {
   v1::ServerFrame frame;
   *frame.mutable_event_batch()->add_events() = sample_event(5);
-  EXPECT_EQ(encode_event_piece(sample_event(5), Encoding::kProto),
-            encode_server_frame(frame, Encoding::kProto));
-  const std::string json = std::string(kJsonBatchPrefix) +
-                           encode_event_piece(sample_event(5), Encoding::kJson) +
-                           std::string(kJsonBatchSuffix);
-  EXPECT_EQ(json, encode_server_frame(frame, Encoding::kJson));
+  for (const auto encoding : kBothEncodings) {
+    EXPECT_EQ(encode_event_piece(sample_event(5), encoding), encode_server_frame(frame, encoding));
+  }
+}
+
+// Frames of every kind packed into one message come back in order (replies between events).
+TEST(FrameCodec, MixedFramesInOneMessageKeepTheirOrder) {
+  v1::ServerFrame reply;
+  reply.mutable_reply()->set_request_id(7);
+  reply.mutable_reply()->set_seq(11);
+  for (const auto encoding : kBothEncodings) {
+    SCOPED_TRACE(name_of(encoding));
+    const std::vector<std::string> pieces = {encode_event_piece(sample_event(11), encoding),
+                                             encode_server_frame(reply, encoding),
+                                             encode_event_piece(sample_event(12), encoding)};
+    auto message = decode_server_message(join_pieces(pieces, encoding), encoding);
+    ASSERT_TRUE(message);
+    ASSERT_EQ(message->frames_size(), 3);
+    EXPECT_EQ(message->frames(0).event_batch().events(0).seq(), 11U);
+    EXPECT_EQ(message->frames(1).reply().request_id(), 7U);
+    EXPECT_EQ(message->frames(2).event_batch().events(0).seq(), 12U);
+  }
 }
 
 TEST(FrameCodec, ServerFramesRoundTripInBothEncodings) {
@@ -288,9 +305,11 @@ TEST(FrameCodec, ServerFramesRoundTripInBothEncodings) {
   for (const auto encoding : kBothEncodings) {
     for (const auto* frame : {&reply, &snapshot}) {
       SCOPED_TRACE(name_of(encoding));
-      auto decoded = decode_server_frame(encode_server_frame(*frame, encoding), encoding);
+      auto decoded = decode_server_message(
+          join_pieces({encode_server_frame(*frame, encoding)}, encoding), encoding);
       ASSERT_TRUE(decoded);
-      EXPECT_TRUE(MessageDifferencer::Equals(*decoded, *frame));
+      ASSERT_EQ(decoded->frames_size(), 1);
+      EXPECT_TRUE(MessageDifferencer::Equals(decoded->frames(0), *frame));
     }
   }
 }

@@ -45,68 +45,74 @@ PayloadPtr reply_frame(std::uint64_t request_id) {
 // What one take_message() delivered, decoded.
 struct Message {
   std::string bytes;
-  v1::ServerFrame frame;
+  v1::ServerMessage message;
 };
 
 std::vector<Message> drain(Outbox& outbox) {
   std::vector<Message> out;
   std::string bytes;
   while (outbox.take_message(bytes)) {
-    auto frame = codec::decode_server_frame(bytes, outbox.encoding());
-    EXPECT_TRUE(frame) << "undecodable message: " << bytes;
-    out.push_back(Message{bytes, frame ? *frame : v1::ServerFrame{}});
+    auto message = codec::decode_server_message(bytes, outbox.encoding());
+    EXPECT_TRUE(message) << "undecodable message: " << bytes;
+    out.push_back(Message{bytes, message ? *message : v1::ServerMessage{}});
   }
   return out;
 }
 
-std::vector<std::uint64_t> seqs_of(const v1::ServerFrame& frame) {
+// The seqs of every event in the message, in order.
+std::vector<std::uint64_t> seqs_of(const v1::ServerMessage& message) {
   std::vector<std::uint64_t> out;
-  for (const auto& e : frame.event_batch().events()) {
-    out.push_back(e.seq());
+  for (const auto& frame : message.frames()) {
+    for (const auto& e : frame.event_batch().events()) {
+      out.push_back(e.seq());
+    }
   }
   return out;
 }
 
 using Seqs = std::vector<std::uint64_t>;
 
-TEST(Outbox, FramesComeOutInPushOrder) {
+TEST(Outbox, FramesComeOutInPushOrderInOneMessage) {
   Outbox outbox(Encoding::kProto, OutboxOptions{});
   for (std::uint64_t id = 1; id <= 5; ++id) {
     outbox.push(reply_frame(id));
   }
   const auto messages = drain(outbox);
-  ASSERT_EQ(messages.size(), 5U);
+  ASSERT_EQ(messages.size(), 1U);
+  ASSERT_EQ(messages[0].message.frames_size(), 5);
   for (std::uint64_t id = 1; id <= 5; ++id) {
-    EXPECT_EQ(messages[id - 1].frame.reply().request_id(), id);
+    EXPECT_EQ(messages[0].message.frames(static_cast<int>(id - 1)).reply().request_id(), id);
   }
   EXPECT_EQ(outbox.queued_bytes(), 0U);
   EXPECT_EQ(outbox.queued_items(), 0U);
 }
 
-TEST(Outbox, ConsecutiveProtoPiecesBecomeOneEventBatchInOrder) {
+TEST(Outbox, ConsecutiveProtoPiecesBecomeOneMessageInOrder) {
   Outbox outbox(Encoding::kProto, OutboxOptions{});
   for (std::uint64_t seq = 1; seq <= 6; ++seq) {
     outbox.push(piece(seq));
   }
   const auto messages = drain(outbox);
   ASSERT_EQ(messages.size(), 1U);
-  ASSERT_EQ(messages[0].frame.frame_case(), v1::ServerFrame::kEventBatch);
-  EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{1, 2, 3, 4, 5, 6}));
+  ASSERT_EQ(messages[0].message.frames(0).frame_case(), v1::ServerFrame::kEventBatch);
+  EXPECT_EQ(seqs_of(messages[0].message), (Seqs{1, 2, 3, 4, 5, 6}));
 }
 
-TEST(Outbox, ConsecutiveJsonPiecesBecomeOneValidBatchDocument) {
+TEST(Outbox, ConsecutiveJsonPiecesBecomeOneValidMessageDocument) {
   Outbox outbox(Encoding::kJson, OutboxOptions{});
   for (std::uint64_t seq = 1; seq <= 6; ++seq) {
     outbox.push(piece(seq));
   }
   const auto messages = drain(outbox);
   ASSERT_EQ(messages.size(), 1U);
-  EXPECT_TRUE(messages[0].bytes.starts_with(codec::kJsonBatchPrefix));
-  EXPECT_TRUE(messages[0].bytes.ends_with(codec::kJsonBatchSuffix));
-  EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{1, 2, 3, 4, 5, 6}));
+  EXPECT_TRUE(messages[0].bytes.starts_with(codec::kJsonMessagePrefix));
+  EXPECT_TRUE(messages[0].bytes.ends_with(codec::kJsonMessageSuffix));
+  EXPECT_EQ(seqs_of(messages[0].message), (Seqs{1, 2, 3, 4, 5, 6}));
 }
 
-TEST(Outbox, AFrameBetweenPiecesSplitsTheBatchAndIsSentAlone) {
+// Replies and events interleaved in the queue go out in one message, in push order: a
+// publisher's acks do not cost a write each (and do not split its event batches).
+TEST(Outbox, RepliesAndEventsShareOneMessageInPushOrder) {
   for (const auto encoding : {Encoding::kProto, Encoding::kJson}) {
     SCOPED_TRACE(static_cast<int>(encoding));
     Outbox outbox(encoding, OutboxOptions{});
@@ -117,12 +123,15 @@ TEST(Outbox, AFrameBetweenPiecesSplitsTheBatchAndIsSentAlone) {
     outbox.push(reply_frame(100));
     outbox.push(reply_frame(101));
     const auto messages = drain(outbox);
-    ASSERT_EQ(messages.size(), 5U);
-    EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{1, 2}));
-    EXPECT_EQ(messages[1].frame.reply().request_id(), 99U);
-    EXPECT_EQ(seqs_of(messages[2].frame), (Seqs{3}));
-    EXPECT_EQ(messages[3].frame.reply().request_id(), 100U);
-    EXPECT_EQ(messages[4].frame.reply().request_id(), 101U);
+    ASSERT_EQ(messages.size(), 1U);
+    const auto& m = messages[0].message;
+    ASSERT_EQ(m.frames_size(), 6);
+    EXPECT_EQ(m.frames(0).event_batch().events(0).seq(), 1U);
+    EXPECT_EQ(m.frames(1).event_batch().events(0).seq(), 2U);
+    EXPECT_EQ(m.frames(2).reply().request_id(), 99U);
+    EXPECT_EQ(m.frames(3).event_batch().events(0).seq(), 3U);
+    EXPECT_EQ(m.frames(4).reply().request_id(), 100U);
+    EXPECT_EQ(m.frames(5).reply().request_id(), 101U);
   }
 }
 
@@ -136,7 +145,7 @@ void expect_batches_respect(Encoding encoding, std::size_t max_batch_bytes) {
   }
   Seqs all;
   for (const auto& m : drain(outbox)) {
-    const auto seqs = seqs_of(m.frame);
+    const auto seqs = seqs_of(m.message);
     ASSERT_FALSE(seqs.empty()) << "a message must hold at least one piece";
     if (seqs.size() > 1) {
       EXPECT_LE(m.bytes.size(), max_batch_bytes) << seqs.size() << " events";
@@ -155,7 +164,7 @@ TEST(Outbox, ProtoBatchesRespectMaxBatchBytes) {
 
 TEST(Outbox, JsonBatchesRespectMaxBatchBytesIncludingPrefixAndSuffix) {
   const std::size_t piece_bytes = bytes_of(2, Encoding::kJson);
-  const std::size_t overhead = codec::kJsonBatchPrefix.size() + codec::kJsonBatchSuffix.size();
+  const std::size_t overhead = codec::kJsonMessagePrefix.size() + codec::kJsonMessageSuffix.size();
   for (std::size_t max = 1; max <= overhead + 4 * (piece_bytes + 1) + 2; ++max) {
     expect_batches_respect(Encoding::kJson, max);
   }
@@ -169,7 +178,7 @@ TEST(Outbox, ATinyBatchLimitStillSendsOnePiecePerMessage) {
   const auto messages = drain(outbox);
   ASSERT_EQ(messages.size(), 3U);
   for (std::uint64_t seq = 1; seq <= 3; ++seq) {
-    EXPECT_EQ(seqs_of(messages[seq - 1].frame), (Seqs{seq}));
+    EXPECT_EQ(seqs_of(messages[seq - 1].message), (Seqs{seq}));
   }
 }
 
@@ -182,9 +191,9 @@ TEST(Outbox, ABatchLimitOfTwoPiecesPacksTwoPiecesPerMessage) {
   }
   const auto messages = drain(outbox);
   ASSERT_EQ(messages.size(), 3U);
-  EXPECT_EQ(seqs_of(messages[0].frame), (Seqs{2, 3}));
-  EXPECT_EQ(seqs_of(messages[1].frame), (Seqs{4, 5}));
-  EXPECT_EQ(seqs_of(messages[2].frame), (Seqs{6}));
+  EXPECT_EQ(seqs_of(messages[0].message), (Seqs{2, 3}));
+  EXPECT_EQ(seqs_of(messages[1].message), (Seqs{4, 5}));
+  EXPECT_EQ(seqs_of(messages[2].message), (Seqs{6}));
 }
 
 TEST(Outbox, WakeupRunsOnceWhileTheWriterIsBusyAndAgainOnceItIsIdle) {
@@ -197,11 +206,10 @@ TEST(Outbox, WakeupRunsOnceWhileTheWriterIsBusyAndAgainOnceItIsIdle) {
   EXPECT_EQ(wakeups, 1);  // The writer has not looked yet: no second wakeup.
 
   std::string msg;
-  ASSERT_TRUE(outbox.take_message(msg));  // Writer busy with message 1.
+  ASSERT_TRUE(outbox.take_message(msg));  // Writer busy with frames 1 and 2.
   outbox.push(reply_frame(3));
   EXPECT_EQ(wakeups, 1);
-  ASSERT_TRUE(outbox.take_message(msg));
-  ASSERT_TRUE(outbox.take_message(msg));
+  ASSERT_TRUE(outbox.take_message(msg));  // Frame 3.
   outbox.push(reply_frame(4));
   EXPECT_EQ(wakeups, 1);  // Still busy: it has not seen an empty queue yet.
   ASSERT_TRUE(outbox.take_message(msg));
@@ -315,8 +323,8 @@ TEST(Outbox, OutboxesShareOnePayloadInsteadOfCopyingIt) {
   ASSERT_TRUE(c.take_message(from_c));
   EXPECT_EQ(from_a, *proto_bytes);
   EXPECT_EQ(from_b, *proto_bytes);
-  EXPECT_EQ(from_c, std::string(codec::kJsonBatchPrefix) + p->for_encoding(Encoding::kJson) +
-                        std::string(codec::kJsonBatchSuffix));
+  EXPECT_EQ(from_c, std::string(codec::kJsonMessagePrefix) + p->for_encoding(Encoding::kJson) +
+                        std::string(codec::kJsonMessageSuffix));
   EXPECT_EQ(p.use_count(), 1);  // Taken messages released their references.
 }
 
@@ -325,9 +333,6 @@ TEST(Outbox, PayloadsEncodeOnlyTheWantedEncodings) {
   const auto proto_only = make_event_payload(event(1), {true, false});
   EXPECT_FALSE(proto_only->for_encoding(Encoding::kProto).empty());
   EXPECT_TRUE(proto_only->for_encoding(Encoding::kJson).empty());
-  EXPECT_EQ(proto_only->kind, Payload::Kind::kEventPiece);
-  const auto frame = reply_frame(1);
-  EXPECT_EQ(frame->kind, Payload::Kind::kFrame);
 }
 
 }  // namespace

@@ -306,10 +306,21 @@ class RoomTest : public ::testing::Test {
     Received out;
     std::string bytes;
     while (c.outbox->take_message(bytes)) {
-      auto frame = codec::decode_server_frame(bytes, c.outbox->encoding());
-      EXPECT_TRUE(frame) << "undecodable server message";
-      if (frame) {
-        out.frames.push_back(std::move(*frame));
+      auto message = codec::decode_server_message(bytes, c.outbox->encoding());
+      EXPECT_TRUE(message) << "undecodable server message";
+      if (!message) {
+        continue;
+      }
+      // Frames in order; consecutive event batches read as one (packing is the Outbox's
+      // business, tested there).
+      for (auto& frame : *message->mutable_frames()) {
+        if (frame.has_event_batch() && !out.frames.empty() && out.frames.back().has_event_batch()) {
+          for (auto& e : *frame.mutable_event_batch()->mutable_events()) {
+            *out.frames.back().mutable_event_batch()->add_events() = std::move(e);
+          }
+          continue;
+        }
+        out.frames.push_back(std::move(frame));
       }
     }
     return out;
