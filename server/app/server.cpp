@@ -32,6 +32,9 @@ Server::~Server() {
   // shards still hold refer to the contexts below.
   listener_.reset();
   log_.reset();
+  if (net_ctx_) {
+    net_ctx_->writers.clear();  // Their timers belong to the shards' io_contexts.
+  }
   shards_.reset();
   reader_.reset();
   registry_.reset();
