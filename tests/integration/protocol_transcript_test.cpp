@@ -1,8 +1,9 @@
 // Integration: docs/PROTOCOL.md's "A complete session (JSON)" transcript is replayed against the
 // real Server, so the documented wire format cannot drift from the code. Every `>` line is sent
 // verbatim (after placeholder substitution) as a text message; every `<` line must equal, as a
-// huddle.v1.ServerFrame, the next message that client receives: same kind, same fields, same
-// batching, same order. Placeholders: "<epoch>" is the server's store epoch; "<time>" stands for
+// huddle.v1.ServerFrame, the next frame that client receives (messages are ServerMessages whose
+// frames are flattened in order; their packing depends on timing): same kind, same fields, same
+// order. Placeholders: "<epoch>" is the server's store epoch; "<time>" stands for
 // timeUnixMs / createdUnixMs values, which are compared after clearing them on both sides.
 #include <chrono>
 #include <cstdint>
