@@ -1061,6 +1061,28 @@ TEST_F(RoomTest, ARoomReopenedFromTheLogKeepsItsHeadBoardAndOpIds) {
   EXPECT_EQ(seqs_of(resumed.events()), seqs_of(log_events(bob_last)));
 }
 
+// Invariant 8: commands waiting for a room to load are bounded; past the bound they are refused
+// with OVERLOADED (retryable) and the queued ones still run once the room is live.
+TEST_F(RoomTest, CommandsPastTheLoadQueueBoundAreOverloaded) {
+  auto alice = connect("alice");
+  create_room(alice);
+  options().max_queued_commands = 2;
+  RoomRegistry reopened(ctx_);
+  ASSERT_FALSE(reopened.load_directory());
+  auto bob = connect("bob");
+  auto r = room(reopened);  // Opens: the load runs on the reader, after these are queued.
+  r->submit(bob.handle, join_frame(1));
+  r->submit(bob.handle, join_frame(2));
+  r->submit(bob.handle, join_frame(3));
+  run();
+  const auto got = drain(bob);
+  EXPECT_FALSE(got.reply_to(1).has_error());
+  EXPECT_FALSE(got.reply_to(2).has_error());
+  ASSERT_TRUE(got.reply_to(3).has_error());
+  EXPECT_EQ(got.reply_to(3).error().code(), v1::ERROR_CODE_OVERLOADED);
+  EXPECT_TRUE(got.reply_to(3).error().retryable());
+}
+
 TEST_F(RoomTest, ARoomWhoseLoadFailedIsLoadedAgainOnTheNextJoin) {
   auto alice = connect("alice");
   create_room(alice);
