@@ -93,8 +93,8 @@ boost::system::error_code Server::start() {
   net_ctx_->server_version = "huddle/0.1.0";
   net_ctx_->options = options_.net;
   for (std::size_t i = 0; i < shards_->size(); ++i) {
-    net_ctx_->writers.push_back(
-        std::make_unique<net::WriteScheduler>(shards_->executor(i), options_.net.write_cork));
+    net_ctx_->writers.push_back(std::make_unique<net::WriteScheduler>(
+        shards_->executor(i), options_.net.write_cork, options_.net.write_cork_max));
   }
 
   boost::system::error_code ec;

@@ -32,6 +32,7 @@ struct NetOptions {
   // Minimum gap between two write flushes of a shard: batches grow under load, at most this
   // much latency is added. See WriteScheduler.
   std::chrono::microseconds write_cork{500};
+  std::chrono::microseconds write_cork_max{16000};  // Adaptive cork cap: bounds added latency.
   fanout::OutboxOptions outbox{};
   codec::CodecLimits codec{};
 };

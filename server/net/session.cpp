@@ -262,15 +262,14 @@ void WriteScheduler::schedule(std::shared_ptr<Session> session) {
     return;
   }
   scheduled_ = true;
-  // The gap after a flush is at least as long as the flush took: under load the shard spends at
-  // most about half its time writing, the rest reading commands, and batches grow with load.
-  const auto due =
-      last_flush_ + std::max<std::chrono::steady_clock::duration>(cork_, last_flush_cost_);
-  if (std::chrono::steady_clock::now() >= due) {
+  // The gap after a flush is at least the current cork and at least as long as the flush took:
+  // under load the shard spends at most about half its time writing, the rest reading commands.
+  due_ = last_flush_ + std::max<std::chrono::steady_clock::duration>(cork_now_, last_flush_cost_);
+  if (std::chrono::steady_clock::now() >= due_) {
     boost::asio::post(executor_, [this] { flush(); });
     return;
   }
-  timer_.expires_at(due);
+  timer_.expires_at(due_);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) {
       flush();
@@ -281,6 +280,11 @@ void WriteScheduler::schedule(std::shared_ptr<Session> session) {
 void WriteScheduler::flush() {
   scheduled_ = false;
   const auto start = std::chrono::steady_clock::now();
+  // Saturated: the flush ran late (other work kept the shard busy past its due time). Then the
+  // cork doubles (up to cork_max), so each write carries more events and costs less per event;
+  // otherwise it shrinks back towards the minimum, and latency with it.
+  const bool saturated = start - due_ > cork_now_ / 2;
+  cork_now_ = saturated ? std::min(cork_max_, cork_now_ * 2) : std::max(cork_, cork_now_ * 3 / 4);
   spare_.swap(dirty_);
   for (auto& s : spare_) {
     s->do_write();

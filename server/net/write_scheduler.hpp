@@ -22,8 +22,9 @@ class Session;
 
 class WriteScheduler {
  public:
-  WriteScheduler(ShardSet::Executor executor, std::chrono::microseconds cork)
-      : executor_(executor), timer_(executor), cork_(cork) {}
+  WriteScheduler(ShardSet::Executor executor, std::chrono::microseconds cork,
+                 std::chrono::microseconds cork_max)
+      : executor_(executor), timer_(executor), cork_(cork), cork_max_(cork_max), cork_now_(cork) {}
 
   // REQUIRES: on the scheduler's shard.
   void schedule(std::shared_ptr<Session> session);
@@ -33,7 +34,10 @@ class WriteScheduler {
 
   ShardSet::Executor executor_;
   boost::asio::steady_timer timer_;
-  std::chrono::microseconds cork_;
+  std::chrono::microseconds cork_;      // Minimum gap between flushes.
+  std::chrono::microseconds cork_max_;  // The adaptive gap never exceeds this (latency budget).
+  std::chrono::microseconds cork_now_;  // Current adaptive gap. Owner: shard.
+  std::chrono::steady_clock::time_point due_{};
   std::chrono::steady_clock::time_point last_flush_{};     // When the last flush ended.
   std::chrono::steady_clock::duration last_flush_cost_{};  // How long it took.
   std::vector<std::shared_ptr<Session>> dirty_;            // Owner: shard.
