@@ -3,9 +3,11 @@
 // instead of writing at once; one flush then starts the writes of every registered session after
 // the burst. A busy member thus gets one EventBatch message, one syscall, for everything queued
 // meanwhile, and the fan-out costs no per-member handler post.
-// Flushes are at least `cork` apart: between two flushes the shard keeps reading commands (a
-// publisher's pipelined commands are not starved by a thousand members' writes), so batches
-// grow with load. The cork adds at most `cork` to any delivery. Owner: its shard (one thread).
+// Flushes are at least the current cork apart, and at least as far apart as the last flush took:
+// between two flushes the shard keeps reading commands (a publisher's pipelined commands are not
+// starved by a thousand members' writes), so batches grow with load. The cork adapts: it doubles
+// while flushes run late (the shard is saturated), up to `cork_max`, and shrinks back towards
+// `cork` otherwise, so a quiet shard adds at most `cork` to a delivery. Owner: its shard.
 #pragma once
 
 #include <chrono>
