@@ -235,6 +235,12 @@ struct Result {
   std::map<std::string, std::string> fields;  // JSON-ready values (already quoted if strings).
   void num(const std::string& k, double v) { fields[k] = fmt::format("{:.6g}", v); }
   void str(const std::string& k, const std::string& v) { fields[k] = "\"" + v + "\""; }
+  void latency(const Percentiles& p) {
+    num("p50_us", p.p50_us);
+    num("p90_us", p.p90_us);
+    num("p99_us", p.p99_us);
+    num("max_us", p.max_us);
+  }
 };
 
 inline void print(const Args& a, Result& r) {
@@ -269,6 +275,15 @@ struct IoThread {
     thread.join();
   }
 };
+
+// Runs `fn` on the I/O thread that owns the connections and waits for its result: the end of a
+// scenario copies what the handlers recorded and closes the connections there.
+template <class Fn>
+auto on_io_thread(asio::io_context& ioc, Fn fn) -> decltype(fn()) {
+  std::promise<decltype(fn())> done;
+  asio::post(ioc, [&] { done.set_value(fn()); });
+  return done.get_future().get();
+}
 
 inline std::string run_id() {
   std::random_device rd;

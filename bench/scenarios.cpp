@@ -194,19 +194,15 @@ Result fanout(const Args& a) {
   const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
   const double cpu_self = self_cpu_seconds() - cpu0_self;
   measuring = false;
-  std::vector<std::int64_t> lat;
-  std::promise<void> copied;
-  asio::post(io.ioc, [&] {
-    lat = lat_ns;
+  auto lat = on_io_thread(io.ioc, [&] {
     for (auto& m : members) {
       m->close();
     }
     for (auto& p : pubs) {
       p->conn->close();
     }
-    copied.set_value();
+    return lat_ns;
   });
-  copied.get_future().wait();
   const auto pct = percentiles(std::move(lat));
 
   Result r;
@@ -224,10 +220,7 @@ Result fanout(const Args& a) {
         member_messages.load() > 0
             ? static_cast<double>(deliveries.load()) / static_cast<double>(member_messages.load())
             : 0);
-  r.num("p50_us", pct.p50_us);
-  r.num("p90_us", pct.p90_us);
-  r.num("p99_us", pct.p99_us);
-  r.num("max_us", pct.max_us);
+  r.latency(pct);
   r.num("latency_samples", static_cast<double>(pct.samples));
   r.num("server_cpu_pct", a.server_pid > 0 ? 100.0 * cpu_server / secs : -1);
   r.num("client_cpu_pct", 100.0 * cpu_self / secs);
@@ -321,16 +314,12 @@ Result post(const Args& a) {
   const double secs = static_cast<double>(now_ns() - t0) / 1e9;
   const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
   const double cpu_self = self_cpu_seconds() - cpu0_self;
-  std::promise<void> copied;
-  std::vector<std::int64_t> lat_copy;
-  asio::post(io.ioc, [&] {
-    lat_copy = lat;
+  auto lat_copy = on_io_thread(io.ioc, [&] {
     for (auto& p : pubs) {
       p->conn->close();
     }
-    copied.set_value();
+    return lat;
   });
-  copied.get_future().wait();
   const auto pct = percentiles(std::move(lat_copy));
   Result r;
   r.num("publishers", a.publishers);
@@ -341,10 +330,7 @@ Result post(const Args& a) {
   r.num("acked_per_s", acked.load() / secs);
   r.num("deliveries", acked.load());
   r.num("deliveries_per_s", acked.load() / secs);
-  r.num("p50_us", pct.p50_us);
-  r.num("p90_us", pct.p90_us);
-  r.num("p99_us", pct.p99_us);
-  r.num("max_us", pct.max_us);
+  r.latency(pct);
   r.num("server_cpu_pct", a.server_pid > 0 ? 100.0 * cpu_server / secs : -1);
   r.num("client_cpu_pct", 100.0 * cpu_self / secs);
   r.num("complete", acked.load() == total ? 1 : 0);

@@ -85,16 +85,12 @@ Result join_storm(const Args& a) {
   }
   const double secs = static_cast<double>(now_ns() - t0) / 1e9;
   const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
-  std::promise<void> copied;
-  std::vector<std::int64_t> lat_copy;
-  asio::post(io.ioc, [&] {
-    lat_copy = lat;
+  auto lat_copy = on_io_thread(io.ioc, [&] {
     for (auto& c : conns) {
       c->close();
     }
-    copied.set_value();
+    return lat;
   });
-  copied.get_future().wait();
   const auto pct = percentiles(std::move(lat_copy));
   Result r;
   r.num("ideas", a.ideas);
@@ -103,10 +99,7 @@ Result join_storm(const Args& a) {
   r.num("seconds", secs);
   r.num("deliveries", usable.load());
   r.num("deliveries_per_s", usable.load() / secs);
-  r.num("p50_us", pct.p50_us);
-  r.num("p90_us", pct.p90_us);
-  r.num("p99_us", pct.p99_us);
-  r.num("max_us", pct.max_us);
+  r.latency(pct);
   r.num("server_cpu_pct", a.server_pid > 0 ? 100.0 * cpu_server / secs : -1);
   r.num("client_cpu_pct", -1);
   r.num("complete", usable.load() == a.members ? 1 : 0);
