@@ -27,6 +27,20 @@ class HuddleCategory final : public boost::system::error_category {
       case Errc::kConflict: return "append conflict";
       case Errc::kOverloaded: return "overloaded";
       case Errc::kInternal: return "internal error";
+      case Errc::kWrongPhase: return "not allowed in this phase";
+      case Errc::kRoomClosed: return "the room is closed (done phase)";
+      case Errc::kIdeaNotFound: return "idea not found";
+      case Errc::kGroupNotFound: return "group not found";
+      case Errc::kCommentNotFound: return "comment not found";
+      case Errc::kActionNotFound: return "action item not found";
+      case Errc::kMemberNotFound: return "member not in the room";
+      case Errc::kVoteBudgetExceeded: return "no votes left";
+      case Errc::kVoteCapExceeded: return "per-idea vote cap reached";
+      case Errc::kNoVoteToRetract: return "no vote to retract on this idea";
+      case Errc::kBudgetBelowVotesCast: return "a member has cast more votes than that budget";
+      case Errc::kIdeaHidden: return "the idea is hidden";
+      case Errc::kLimitExceeded: return "board limit reached";
+      case Errc::kExportTooLarge: return "export too large for a frame; use the HTTP export";
     }
     return "unknown huddle error";
   }

@@ -25,7 +25,23 @@ enum class Errc {
   kConflict,            // Append whose prev_seq is not the stored head (internal; room resyncs).
   kOverloaded,          // Too much in flight. Retryable.
   kInternal,
+  // The board's rules (core/board/rules.hpp). Nothing changed; not retryable.
+  kWrongPhase,              // Not allowed in the current phase.
+  kRoomClosed,              // The room is done.
+  kIdeaNotFound,
+  kGroupNotFound,
+  kCommentNotFound,
+  kActionNotFound,
+  kMemberNotFound,          // Not in the roster.
+  kVoteBudgetExceeded,
+  kVoteCapExceeded,
+  kNoVoteToRetract,
+  kBudgetBelowVotesCast,
+  kIdeaHidden,              // Another member's idea that is still hidden.
+  kLimitExceeded,           // Too many ideas, groups, comments or action items.
+  kExportTooLarge,
 };
+inline constexpr Errc kLastErrc = Errc::kExportTooLarge;  // Tests walk every value up to it.
 
 const boost::system::error_category& huddle_category() noexcept;
 

@@ -22,6 +22,20 @@ huddle::v1::ErrorCode to_wire_code(const boost::system::error_code& ec) {
     case Errc::kConflict: return huddle::v1::ERROR_CODE_STORAGE_UNAVAILABLE;
     case Errc::kOverloaded: return huddle::v1::ERROR_CODE_OVERLOADED;
     case Errc::kInternal: return huddle::v1::ERROR_CODE_INTERNAL;
+    case Errc::kWrongPhase: return huddle::v1::ERROR_CODE_WRONG_PHASE;
+    case Errc::kRoomClosed: return huddle::v1::ERROR_CODE_ROOM_CLOSED;
+    case Errc::kIdeaNotFound: return huddle::v1::ERROR_CODE_IDEA_NOT_FOUND;
+    case Errc::kGroupNotFound: return huddle::v1::ERROR_CODE_GROUP_NOT_FOUND;
+    case Errc::kCommentNotFound: return huddle::v1::ERROR_CODE_COMMENT_NOT_FOUND;
+    case Errc::kActionNotFound: return huddle::v1::ERROR_CODE_ACTION_NOT_FOUND;
+    case Errc::kMemberNotFound: return huddle::v1::ERROR_CODE_MEMBER_NOT_FOUND;
+    case Errc::kVoteBudgetExceeded: return huddle::v1::ERROR_CODE_VOTE_BUDGET_EXCEEDED;
+    case Errc::kVoteCapExceeded: return huddle::v1::ERROR_CODE_VOTE_CAP_EXCEEDED;
+    case Errc::kNoVoteToRetract: return huddle::v1::ERROR_CODE_NO_VOTE_TO_RETRACT;
+    case Errc::kBudgetBelowVotesCast: return huddle::v1::ERROR_CODE_BUDGET_BELOW_VOTES_CAST;
+    case Errc::kIdeaHidden: return huddle::v1::ERROR_CODE_IDEA_HIDDEN;
+    case Errc::kLimitExceeded: return huddle::v1::ERROR_CODE_LIMIT_EXCEEDED;
+    case Errc::kExportTooLarge: return huddle::v1::ERROR_CODE_EXPORT_TOO_LARGE;
   }
   return huddle::v1::ERROR_CODE_INTERNAL;
 }

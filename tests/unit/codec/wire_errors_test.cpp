@@ -33,21 +33,35 @@ std::vector<MappingCase> mapping() {
       {Errc::kConflict, v1::ERROR_CODE_STORAGE_UNAVAILABLE},
       {Errc::kOverloaded, v1::ERROR_CODE_OVERLOADED},
       {Errc::kInternal, v1::ERROR_CODE_INTERNAL},
+      {Errc::kWrongPhase, v1::ERROR_CODE_WRONG_PHASE},
+      {Errc::kRoomClosed, v1::ERROR_CODE_ROOM_CLOSED},
+      {Errc::kIdeaNotFound, v1::ERROR_CODE_IDEA_NOT_FOUND},
+      {Errc::kGroupNotFound, v1::ERROR_CODE_GROUP_NOT_FOUND},
+      {Errc::kCommentNotFound, v1::ERROR_CODE_COMMENT_NOT_FOUND},
+      {Errc::kActionNotFound, v1::ERROR_CODE_ACTION_NOT_FOUND},
+      {Errc::kMemberNotFound, v1::ERROR_CODE_MEMBER_NOT_FOUND},
+      {Errc::kVoteBudgetExceeded, v1::ERROR_CODE_VOTE_BUDGET_EXCEEDED},
+      {Errc::kVoteCapExceeded, v1::ERROR_CODE_VOTE_CAP_EXCEEDED},
+      {Errc::kNoVoteToRetract, v1::ERROR_CODE_NO_VOTE_TO_RETRACT},
+      {Errc::kBudgetBelowVotesCast, v1::ERROR_CODE_BUDGET_BELOW_VOTES_CAST},
+      {Errc::kIdeaHidden, v1::ERROR_CODE_IDEA_HIDDEN},
+      {Errc::kLimitExceeded, v1::ERROR_CODE_LIMIT_EXCEEDED},
+      {Errc::kExportTooLarge, v1::ERROR_CODE_EXPORT_TOO_LARGE},
   };
 }
 
 // Every Errc value, kOk excluded, found through the category so that a new value cannot be
-// forgotten: the category names values up to kInternal and calls the next one unknown.
+// forgotten: the category names values up to kLastErrc and calls the next one unknown.
 std::vector<Errc> every_error() {
   std::vector<Errc> out;
-  for (int v = static_cast<int>(Errc::kOk) + 1; v <= static_cast<int>(Errc::kInternal); ++v) {
+  for (int v = static_cast<int>(Errc::kOk) + 1; v <= static_cast<int>(kLastErrc); ++v) {
     out.push_back(static_cast<Errc>(v));
   }
   return out;
 }
 
 TEST(WireErrors, TheTablesCoverEveryErrcValue) {
-  EXPECT_EQ(huddle_category().message(static_cast<int>(Errc::kInternal) + 1),
+  EXPECT_EQ(huddle_category().message(static_cast<int>(kLastErrc) + 1),
             "unknown huddle error");
   EXPECT_EQ(mapping().size(), every_error().size());
 }
