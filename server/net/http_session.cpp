@@ -10,7 +10,9 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <fmt/format.h>
 
+#include "core/board/export.hpp"
 #include "server/net/session.hpp"
+#include "server/room/room.hpp"
 #include "server/util/log.hpp"
 
 namespace huddle::net {
@@ -46,6 +48,34 @@ std::optional<codec::Encoding> pick_subprotocol(std::string_view offered) {
     offered.remove_prefix(comma + 1);
   }
   return std::nullopt;
+}
+
+// "/api/v1/rooms/{id}/export?format=F" -> {id, F}; nullopt for any other target.
+struct ExportRequest {
+  std::string room;
+  std::string format;
+};
+std::optional<ExportRequest> parse_export_target(std::string_view target) {
+  constexpr std::string_view kPrefix = "/api/v1/rooms/";
+  constexpr std::string_view kSuffix = "/export";
+  const auto q = target.find('?');
+  const auto path = target.substr(0, q);
+  if (!path.starts_with(kPrefix) || !path.ends_with(kSuffix) ||
+      path.size() <= kPrefix.size() + kSuffix.size()) {
+    return std::nullopt;
+  }
+  ExportRequest out;
+  out.room = path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto param = query.substr(0, amp);
+    if (param.starts_with("format=")) {
+      out.format = param.substr(7);
+    }
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -107,6 +137,9 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
                     ctx_.epoch, ctx_.connections.load(), ctx_.rooms->loaded_rooms()),
         keep_alive);
   }
+  if (auto exp = parse_export_target(target); exp && req.method() == http::verb::get) {
+    return serve_export(exp->room, exp->format, keep_alive);
+  }
   if (req.method() == http::verb::get && (target == "/" || target == "/index.html")) {
     return respond(http::status::ok, "text/plain",
                    "Huddle server. Connect a WebSocket to /ws with subprotocol huddle.v1+json or "
@@ -116,12 +149,44 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   respond(http::status::not_found, "text/plain", "not found\n", keep_alive);
 }
 
+void HttpSession::serve_export(const std::string& room_id, const std::string& format_name,
+                               bool keep_alive) {
+  const auto format = board::parse_export_format(format_name.empty() ? "md" : format_name);
+  if (format == huddle::v1::EXPORT_FORMAT_UNSPECIFIED) {
+    return respond(http::status::bad_request, "text/plain", "format must be md, csv or json\n",
+                   keep_alive);
+  }
+  std::shared_ptr<room::Room> room =
+      is_valid_room_id(room_id) ? ctx_.rooms->find(RoomId{room_id}) : nullptr;
+  if (!room) {
+    return respond(http::status::not_found, "text/plain", "no such room\n", keep_alive);
+  }
+  // Rendered on the room's shard (an outsider's view: no hidden text, no anonymous authors),
+  // written from this connection's.
+  room->export_board(format, [self = shared_from_this(), room_id, keep_alive](
+                                 Result<board::ExportDocument> doc) {
+    boost::asio::dispatch(self->stream_.get_executor(), [self, room_id, keep_alive,
+                                                        doc = std::move(doc)]() mutable {
+      if (!doc) {
+        const bool missing = doc.error() == make_error_code(Errc::kRoomNotFound);
+        return self->respond(missing ? http::status::not_found : http::status::internal_server_error,
+                             "text/plain", doc.error().message() + "\n", keep_alive);
+      }
+      self->respond(http::status::ok, doc->content_type, std::move(doc->body), keep_alive,
+                    fmt::format("attachment; filename=\"{}.{}\"", room_id, doc->file_extension));
+    });
+  });
+}
+
 void HttpSession::respond(http::status status, std::string content_type, std::string body,
-                          bool keep_alive) {
+                          bool keep_alive, std::string disposition) {
   auto res = std::make_shared<http::response<http::string_body>>(status, 11);
   res->set(http::field::server, "huddle");
   res->set(http::field::content_type, content_type);
   res->keep_alive(keep_alive);
+  if (!disposition.empty()) {
+    res->set(http::field::content_disposition, disposition);
+  }
   res->body() = std::move(body);
   res->prepare_payload();
   response_ = res;

@@ -1,12 +1,15 @@
 // HttpSession: reads one HTTP request on a fresh connection and routes it:
 //   GET /healthz -> 200 JSON; GET /ws with a WebSocket upgrade -> Session (subprotocol
-//   huddle.v1+proto or huddle.v1+json; none offered -> 400 naming both); anything else -> 404.
+//   huddle.v1+proto or huddle.v1+json; none offered -> 400 naming both);
+//   GET /api/v1/rooms/{id}/export?format=md|csv|json -> the board as an outsider sees it
+//   (attachment; 400 bad format, 404 no room); anything else -> 404.
 // Owner: the connection's shard.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -28,7 +31,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void respond(beast::http::status status, std::string content_type, std::string body,
-               bool keep_alive);
+               bool keep_alive, std::string disposition = {});
+  void serve_export(const std::string& room_id, const std::string& format_name, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
 
   beast::tcp_stream stream_;

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/field.hpp>
+#include <google/protobuf/descriptor.h>
 
 #include "server/codec/wire_errors.hpp"
 #include "server/net/write_scheduler.hpp"
@@ -32,16 +33,20 @@ std::string generate_guest_id() {
   return id;
 }
 
-// The room a room-scoped command names; empty for other commands.
+// The room a room-scoped command names (every such command has `room_id` as field 1); nullptr
+// for other commands. Reflection keeps this true for every command added to the oneof.
 const std::string* room_of(const v1::ClientFrame& frame) {
-  switch (frame.command_case()) {
-    case v1::ClientFrame::kJoin: return &frame.join().room_id();
-    case v1::ClientFrame::kLeave: return &frame.leave().room_id();
-    case v1::ClientFrame::kPostChat: return &frame.post_chat().room_id();
-    case v1::ClientFrame::kTyping: return &frame.typing().room_id();
-    case v1::ClientFrame::kGetHistory: return &frame.get_history().room_id();
-    default: return nullptr;
+  const auto* oneof = v1::ClientFrame::descriptor()->FindOneofByName("command");
+  const auto* field = frame.GetReflection()->GetOneofFieldDescriptor(frame, oneof);
+  if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
+    return nullptr;
   }
+  const auto& command = frame.GetReflection()->GetMessage(frame, field);
+  const auto* room = command.GetDescriptor()->FindFieldByNumber(1);
+  if (room == nullptr || room->name() != "room_id") {
+    return nullptr;
+  }
+  return &command.GetReflection()->GetStringReference(command, room, nullptr);
 }
 
 bool is_benign(const beast::error_code& ec) {

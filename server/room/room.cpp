@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/board/visibility.hpp"
 #include "core/common/assert.hpp"
 #include "server/codec/wire_errors.hpp"
 #include "server/util/log.hpp"
@@ -102,6 +103,25 @@ void Room::disconnect(std::uint64_t conn_id) {
   });
 }
 
+void Room::export_board(v1::ExportFormat format, ExportCallback done) {
+  net::post(ctx_.shards->executor(shard_), [self = shared_from_this(), format,
+                                            done = std::move(done)]() mutable {
+    auto run = [self, format, done] {
+      if (self->state_ != State::kLive) {
+        return done(Errc::kRoomNotFound);
+      }
+      done(board::render_export(board::redact_snapshot(self->board_.snapshot(), ""), format));
+    };
+    if (self->state_ == State::kLoading || self->state_ == State::kCreating) {
+      Queued q;
+      q.task = std::move(run);
+      self->queued_.push_back(std::move(q));
+      return;
+    }
+    run();
+  });
+}
+
 // ---- Loading ----
 
 void Room::on_loaded(Result<store::RoomLoad> load) {
@@ -123,12 +143,14 @@ void Room::on_loaded(Result<store::RoomLoad> load) {
       return;
     }
   }
+  next_ = board_;
   head_ = load->head;
   last_assigned_ = head_;
-  const auto wanted = std::array<bool, codec::kEncodingCount>{};
   for (auto& event : load->tail) {
-    auto payload = fanout::make_event_payload(event, wanted);
-    tail_.push_back(TailEntry{std::move(event), std::move(payload)});
+    tail_.push_back(make_tail_entry(std::move(event), {}));
+  }
+  for (const auto& cursor : load->cursors) {
+    cursors_[cursor.member_id] = cursor.seq;
   }
   for (auto& entry : load->dedup) {
     remember_op(dedup_key(
@@ -149,7 +171,9 @@ void Room::run_queued() {
   auto queued = std::move(queued_);
   queued_.clear();
   for (auto& q : queued) {
-    if (q.disconnect) {
+    if (q.task) {
+      q.task();
+    } else if (q.disconnect) {
       do_leave(q.from.conn_id, nullptr, 0);
     } else {
       handle(std::move(q.from), std::move(q.frame));
@@ -163,7 +187,9 @@ void Room::fail_queued(const boost::system::error_code& ec) {
   auto queued = std::move(queued_);
   queued_.clear();
   for (auto& q : queued) {
-    if (!q.disconnect) {
+    if (q.task) {
+      q.task();  // Sees state_ kFailed: reports the failure.
+    } else if (!q.disconnect) {
       reply_error(q.from, q.frame.request_id(), ec);
     }
   }
@@ -175,10 +201,15 @@ void Room::handle(MemberHandle from, v1::ClientFrame frame) {
   switch (frame.command_case()) {
     case v1::ClientFrame::kJoin: return do_join(from, frame);
     case v1::ClientFrame::kLeave: return do_leave(from.conn_id, &from, frame.request_id());
-    case v1::ClientFrame::kPostChat: return do_post_chat(from, frame);
     case v1::ClientFrame::kTyping: return do_typing(from, frame);
+    case v1::ClientFrame::kMarkRead: return do_mark_read(from, frame);
+    case v1::ClientFrame::kExport: return do_export(from, frame);
     case v1::ClientFrame::kGetHistory: return do_history(from, frame);
-    default: return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
+    default:
+      if (board::is_board_command(frame.command_case())) {
+        return do_board_command(from, frame);
+      }
+      return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
   }
 }
 
@@ -239,9 +270,13 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
   result->set_head_seq(head_.value());
   result->set_mode(mode);
   result->set_from_seq(mode == v1::RESUME_MODE_EXACT ? join.resume().last_seq() : head_.value());
+  if (auto c = cursors_.find(from.member.member_id()); c != cursors_.end()) {
+    result->set_last_read_seq(c->second.value());
+  }
 
   // Register before computing `online` so the joiner sees itself.
   members_[from.conn_id] = from;
+  member_ix_.try_emplace(from.member.member_id(), static_cast<std::uint32_t>(member_ix_.size()));
   ++encoding_count_[static_cast<std::size_t>(from.encoding)];
   const bool first_connection = online_count_[from.member.member_id()]++ == 0;
   rebuild_shard_lists();
@@ -252,21 +287,14 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
 
   if (mode == v1::RESUME_MODE_EXACT) {
     for (auto i = first; i < tail_.size(); ++i) {
-      auto& entry = tail_[i];
-      if (entry.payload->for_encoding(from.encoding).empty()) {
-        // Loaded from disk, or nobody used this encoding when it was fanned out: encode it now,
-        // once, for every encoding in use (later resumers share it).
-        auto wanted = encodings_in_use();
-        entry.payload = fanout::make_event_payload(entry.event, wanted);
-      }
-      deliver(from, entry.payload);
+      deliver(from, tail_payload(tail_[i], from));
     }
   } else {
     v1::ServerFrame snap;
     auto* s = snap.mutable_snapshot();
     s->set_room_id(id_.value());
     s->set_seq(head_.value());
-    *s->mutable_board() = board_.snapshot();
+    *s->mutable_board() = board::redact_snapshot(board_.snapshot(), from.member.member_id());
     deliver(from, fanout::make_frame_payload(snap, from.encoding));
   }
 
@@ -305,7 +333,7 @@ void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::ui
   }
 }
 
-void Room::do_post_chat(const MemberHandle& from, const v1::ClientFrame& frame) {
+void Room::do_board_command(const MemberHandle& from, const v1::ClientFrame& frame) {
   if (!is_joined(from.conn_id)) {
     return reply_error(from, frame.request_id(), Errc::kNotJoined);
   }
@@ -329,7 +357,9 @@ void Room::do_post_chat(const MemberHandle& from, const v1::ClientFrame& frame) 
       }
     }
   }
-  auto event = board::validate_post_chat(frame.post_chat(), board_, ctx_.options.board);
+  // Against next_: the durable board plus the appends in flight (budgets hold under pipelining).
+  auto event = board::validate_command(frame, next_, from.member.member_id(),
+                                       ctx_.clock->now_unix_ms(), ctx_.options.board);
   if (!event) {
     return reply_error(from, frame.request_id(), event.error());
   }
@@ -348,10 +378,53 @@ void Room::do_typing(const MemberHandle& from, const v1::ClientFrame& frame) {
   // Ephemeral: fanned out, never logged.
   v1::ServerFrame notice;
   notice.mutable_typing()->set_room_id(id_.value());
-  *notice.mutable_typing()->mutable_member() = from.member;
+  if (!anonymous()) {
+    *notice.mutable_typing()->mutable_member() = from.member;  // Else "someone is typing".
+  }
   broadcast(fanout::make_frame_payload(notice, encodings_in_use()), from.conn_id);
   v1::ServerFrame out;
   out.mutable_reply()->set_request_id(frame.request_id());
+  reply(from, std::move(out));
+}
+
+void Room::do_mark_read(const MemberHandle& from, const v1::ClientFrame& frame) {
+  if (!is_joined(from.conn_id)) {
+    return reply_error(from, frame.request_id(), Errc::kNotJoined);
+  }
+  const Seq seq{frame.mark_read().seq()};
+  if (seq > head_) {
+    return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
+  }
+  auto& cursor = cursors_[from.member.member_id()];
+  if (seq > cursor) {  // Never backwards: another device may have read further.
+    cursor = seq;
+    ctx_.log->put_cursor(id_, from.member.member_id(), seq);
+  }
+  v1::ServerFrame out;
+  out.mutable_reply()->set_request_id(frame.request_id());
+  out.mutable_reply()->set_seq(cursor.value());
+  reply(from, std::move(out));
+}
+
+void Room::do_export(const MemberHandle& from, const v1::ClientFrame& frame) {
+  if (!is_joined(from.conn_id)) {
+    return reply_error(from, frame.request_id(), Errc::kNotJoined);
+  }
+  const auto format = frame.export_().format();
+  auto doc = board::render_export(
+      board::redact_snapshot(board_.snapshot(), from.member.member_id()), format);
+  if (!doc) {
+    return reply_error(from, frame.request_id(), doc.error());
+  }
+  if (doc->body.size() > ctx_.options.max_export_bytes) {
+    return reply_error(from, frame.request_id(), Errc::kExportTooLarge);
+  }
+  v1::ServerFrame out;
+  out.mutable_reply()->set_request_id(frame.request_id());
+  auto* result = out.mutable_reply()->mutable_export_();
+  result->set_format(format);
+  result->set_content_type(doc->content_type);
+  result->set_body(std::move(doc->body));
   reply(from, std::move(out));
 }
 
@@ -383,8 +456,11 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
     out.mutable_reply()->set_request_id(request_id);
     auto* page = out.mutable_reply()->mutable_history();
     page->set_has_more(!events.empty() && events.front().prev_seq() != 0);
+    const bool anonymous = self->anonymous();
     for (auto& e : events) {
-      *page->add_events() = std::move(e);
+      *page->add_events() = board::needs_redaction(e, anonymous)
+                                ? board::redact_event(e, from.member.member_id(), anonymous)
+                                : std::move(e);
     }
     self->reply(from, std::move(out));
   };
@@ -420,12 +496,11 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
 
 void Room::ensure_in_roster(const MemberHandle& member) {
   const auto& id = member.member.member_id();
-  if (board_.has_member(MemberId{id}) || roster_pending_.contains(id) || !board_.created()) {
+  if (next_.has_member(MemberId{id}) || !next_.created()) {
     return;
   }
-  roster_pending_.insert(id);
   v1::Event event;
-  event.mutable_member_joined();
+  event.mutable_member_joined()->set_role(v1::ROLE_PARTICIPANT);
   append(std::move(event), member, std::nullopt, {});
 }
 
@@ -441,6 +516,10 @@ void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Wait
   }
   *event.mutable_actor() = actor.member;
   last_assigned_ = Seq{seq};
+  if (auto ec = next_.apply(event)) {
+    // Validated against next_ just now; an event that does not apply is a bug in the rules.
+    HUDDLE_BUG("validated event does not apply to the pending board");
+  }
 
   store::AppendRecord record{.room = id_, .seq = Seq{seq}, .prev_seq = Seq{prev}};
   event.SerializeToString(&record.event_bytes);
@@ -488,9 +567,6 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
   if (!done.dedup_key.empty()) {
     in_flight_ops_.erase(done.dedup_key);
   }
-  if (done.event.has_member_joined()) {
-    roster_pending_.erase(done.event.actor().member_id());
-  }
 
   if (ec) {
     // Nothing was stored, nothing is sent but the error (invariant 3). Appends already handed
@@ -501,6 +577,7 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
     if (done.generation == generation_) {
       ++generation_;
       last_assigned_ = head_;
+      next_ = board_;  // Forget every append of the failed generation.
     }
     if (done.created) {
       state_ = State::kFailed;
@@ -526,9 +603,9 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
   if (!done.dedup_key.empty()) {
     remember_op(done.dedup_key, head_);
   }
-  auto payload = fanout::make_event_payload(done.event, encodings_in_use());
-  broadcast(payload);
-  tail_.push_back(TailEntry{std::move(done.event), payload});
+  auto entry = make_tail_entry(std::move(done.event), encodings_in_use());
+  broadcast_event(entry);
+  tail_.push_back(std::move(entry));
   while (tail_.size() > ctx_.options.tail_events) {
     tail_.pop_front();
   }
@@ -592,39 +669,80 @@ void Room::broadcast(const fanout::PayloadPtr& payload, std::uint64_t except_con
     }
     return;
   }
+  TailEntry entry;
+  entry.full = payload;
+  broadcast_event(entry);
+}
+
+void Room::broadcast_event(const TailEntry& entry) {
+  // The hot path: one pointer push per member on this shard, one post per other shard.
+  constexpr std::uint32_t kNobody = UINT32_MAX;
+  std::uint32_t actor_ix = kNobody;
+  if (entry.redacted) {
+    if (auto it = member_ix_.find(entry.event.actor().member_id()); it != member_ix_.end()) {
+      actor_ix = it->second;
+    }
+  }
+  const auto push_all = [](const TargetList& list, const fanout::PayloadPtr& full,
+                           const fanout::PayloadPtr& redacted, std::uint32_t actor) {
+    for (const auto& t : list) {
+      if (auto o = t.outbox.lock()) {
+        o->push(redacted && t.member_ix != actor ? redacted : full);
+      }
+    }
+  };
   for (std::size_t s = 0; s < by_shard_.size(); ++s) {
     const auto& list = by_shard_[s];
     if (!list || list->empty()) {
       continue;
     }
     if (s == shard_) {
-      for (const auto& weak : *list) {
-        if (auto o = weak.lock()) {
-          o->push(payload);
-        }
-      }
+      push_all(*list, entry.full, entry.redacted, actor_ix);
       continue;
     }
-    net::post(ctx_.shards->executor(s), [list, payload] {
-      for (const auto& weak : *list) {
-        if (auto o = weak.lock()) {
-          o->push(payload);
-        }
-      }
-    });
+    net::post(ctx_.shards->executor(s),
+              [list, full = entry.full, redacted = entry.redacted, actor_ix, push_all] {
+                push_all(*list, full, redacted, actor_ix);
+              });
   }
 }
 
+Room::TailEntry Room::make_tail_entry(v1::Event event,
+                                      const std::array<bool, codec::kEncodingCount>& wanted) const {
+  TailEntry entry;
+  entry.full = fanout::make_event_payload(event, wanted);
+  if (board::needs_redaction(event, anonymous())) {
+    // Everyone but the actor sees the same redacted bytes: one more encoding, not one per member.
+    entry.redacted = fanout::make_event_payload(board::redact_event(event, "", anonymous()), wanted);
+  }
+  entry.event = std::move(event);
+  return entry;
+}
+
+fanout::PayloadPtr Room::tail_payload(TailEntry& entry, const MemberHandle& viewer) {
+  const bool own = entry.event.actor().member_id() == viewer.member.member_id();
+  auto& payload = entry.redacted && !own ? entry.redacted : entry.full;
+  if (payload->for_encoding(viewer.encoding).empty()) {
+    // Loaded from disk, or nobody used this encoding when it was fanned out: encode it now,
+    // once, for every encoding in use (later resumers share it).
+    auto wanted = encodings_in_use();
+    wanted[static_cast<std::size_t>(viewer.encoding)] = true;
+    const bool redacted = entry.redacted && !own;
+    payload = fanout::make_event_payload(
+        redacted ? board::redact_event(entry.event, "", anonymous()) : entry.event, wanted);
+  }
+  return payload;
+}
+
 void Room::rebuild_shard_lists() {
-  std::vector<std::vector<std::weak_ptr<fanout::Outbox>>> lists(by_shard_.size());
+  std::vector<TargetList> lists(by_shard_.size());
   for (const auto& [conn, member] : members_) {
-    lists[member.shard].push_back(member.outbox);
+    lists[member.shard].push_back(
+        Target{.outbox = member.outbox, .member_ix = member_ix_.at(member.member.member_id())});
   }
   for (std::size_t s = 0; s < lists.size(); ++s) {
-    by_shard_[s] = lists[s].empty()
-                       ? nullptr
-                       : std::make_shared<const std::vector<std::weak_ptr<fanout::Outbox>>>(
-                             std::move(lists[s]));
+    by_shard_[s] =
+        lists[s].empty() ? nullptr : std::make_shared<const TargetList>(std::move(lists[s]));
   }
 }
 

@@ -5,8 +5,13 @@
 // EventLog::append (durable, group commit) -> BoardState::apply -> encode once per encoding ->
 // fan out to members' outboxes -> Reply to the sender (after it is durable, invariant 3).
 // Invariants kept here: seq/prev_seq chain (1), resume EXACT/SNAPSHOT/RESET (2), nothing is
-// fanned out or acked before the log says durable (3), op_id dedup (4), encode once (7), bad
-// commands change nothing (9).
+// fanned out or acked before the log says durable (3), op_id dedup (4), every member gets only
+// what they may see (6, via core/board/visibility), encode once per encoding and visibility
+// class (7), bad commands change nothing (9).
+//
+// Two boards: `board_` is the durable state (what members are sent, snapshots), `next_` is the
+// durable state plus every append still in flight. Commands are validated against `next_`, so
+// two votes in flight cannot both spend a member's last vote.
 #pragma once
 
 #include <atomic>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "core/board/board_state.hpp"
+#include "core/board/export.hpp"
 #include "core/common/ids.hpp"
 #include "huddle/v1/frame.pb.h"
 #include "server/fanout/payload.hpp"
@@ -49,6 +55,10 @@ class Room : public std::enable_shared_from_this<Room> {
   void create(MemberHandle from, huddle::v1::ClientFrame frame, CreatedCallback done);
   void submit(MemberHandle from, huddle::v1::ClientFrame frame);
   void disconnect(std::uint64_t conn_id);
+  // The board as an outsider may see it, rendered in `format`; `done` runs on the room's shard
+  // (kRoomNotFound if the room could not be loaded).
+  using ExportCallback = std::function<void(Result<board::ExportDocument>)>;
+  void export_board(huddle::v1::ExportFormat format, ExportCallback done);
 
   [[nodiscard]] const RoomId& id() const noexcept { return id_; }
   [[nodiscard]] std::size_t shard() const noexcept { return shard_; }
@@ -71,10 +81,19 @@ class Room : public std::enable_shared_from_this<Room> {
     std::string dedup_key;  // Empty: no op id.
     CreatedCallback created;
   };
+  // An event as fanned out: `full` for its actor, `redacted` for everyone else (null when both
+  // see the same bytes). Either may lack an encoding nobody used then.
   struct TailEntry {
     huddle::v1::Event event;
-    fanout::PayloadPtr payload;  // As fanned out; may lack an encoding nobody used then.
+    fanout::PayloadPtr full;
+    fanout::PayloadPtr redacted;
   };
+  // An outbox on a shard, with the member it belongs to (an index into member_ix_).
+  struct Target {
+    std::weak_ptr<fanout::Outbox> outbox;
+    std::uint32_t member_ix = 0;
+  };
+  using TargetList = std::vector<Target>;
 
   // Room shard only, below.
   void handle(MemberHandle from, huddle::v1::ClientFrame frame);
@@ -84,7 +103,9 @@ class Room : public std::enable_shared_from_this<Room> {
 
   void do_join(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
   void do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::uint64_t request_id);
-  void do_post_chat(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_board_command(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_mark_read(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_export(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
   void do_typing(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
   void do_history(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
 
@@ -98,6 +119,14 @@ class Room : public std::enable_shared_from_this<Room> {
   // Delivery to members' outboxes, local shard directly, other shards one post per shard.
   void deliver(const MemberHandle& to, fanout::PayloadPtr payload);
   void broadcast(const fanout::PayloadPtr& payload, std::uint64_t except_conn = 0);
+  // An event to every member: the actor's connections get `full`, the others `redacted` (or
+  // `full` when it is null).
+  void broadcast_event(const TailEntry& entry);
+  // The tail entry's payload for `viewer`, encoded for `encoding` (encoding it now if needed).
+  fanout::PayloadPtr tail_payload(TailEntry& entry, const MemberHandle& viewer);
+  [[nodiscard]] TailEntry make_tail_entry(
+      huddle::v1::Event event, const std::array<bool, codec::kEncodingCount>& wanted) const;
+  [[nodiscard]] bool anonymous() const { return board_.snapshot().options().anonymous(); }
   void reply(const MemberHandle& to, huddle::v1::ServerFrame frame);
   void reply_error(const MemberHandle& to, std::uint64_t request_id,
                    const boost::system::error_code& ec);
@@ -119,10 +148,12 @@ class Room : public std::enable_shared_from_this<Room> {
     MemberHandle from;
     huddle::v1::ClientFrame frame;
     bool disconnect = false;
+    std::function<void()> task;  // Set: run it (an export) instead of a command.
   };
   std::deque<Queued> queued_;  // While loading or creating.
   huddle::storage::v1::RoomMeta meta_;
   board::BoardState board_;                        // Durable state, at head_.
+  board::BoardState next_;                         // board_ + pending_, at last_assigned_.
   Seq head_;                                       // Newest durable event.
   Seq last_assigned_;                              // Newest event handed to the log.
   std::deque<PendingAppend> pending_;              // In log order.
@@ -132,15 +163,16 @@ class Room : public std::enable_shared_from_this<Room> {
   std::unordered_set<std::string> in_flight_ops_;  // Dedup keys of pending_ entries.
   std::uint64_t last_append_id_ = 0;
   std::uint64_t generation_ = 0;
-  std::unordered_set<std::string> roster_pending_;  // MemberJoined appended, not durable.
+  std::unordered_map<std::string, Seq> cursors_;    // member_id -> read cursor (MarkRead).
   std::size_t events_since_snapshot_ = 0;
 
   std::unordered_map<std::uint64_t, MemberHandle> members_;  // conn_id -> handle.
   std::unordered_map<std::string, int> online_count_;        // member_id -> connections.
+  std::unordered_map<std::string, std::uint32_t> member_ix_;  // member_id -> index, for Target.
   std::array<std::size_t, codec::kEncodingCount> encoding_count_{};
   // Per shard: the outboxes of the members on it. Rebuilt on join/leave (copy-on-write) so that
   // a cross-shard fan-out posts one pointer per shard, not one closure per member.
-  std::vector<std::shared_ptr<const std::vector<std::weak_ptr<fanout::Outbox>>>> by_shard_;
+  std::vector<std::shared_ptr<const TargetList>> by_shard_;
 };
 
 }  // namespace huddle::room

@@ -48,6 +48,12 @@ struct DedupEntry {
   huddle::storage::v1::DedupRecord op;
 };
 
+// A member's read cursor in a room.
+struct Cursor {
+  std::string member_id;
+  Seq seq;
+};
+
 struct LoadOptions {
   std::size_t tail_events = 2048;   // How many of the newest events to return in `tail`.
   std::size_t dedup_window = 4096;  // How many of the newest dedup entries to return.
@@ -60,6 +66,7 @@ struct RoomLoad {
   std::vector<huddle::v1::Event> replay;  // Every event after the snapshot (or all), ascending.
   std::vector<huddle::v1::Event> tail;    // The newest min(all, tail_events) events, ascending.
   std::vector<DedupEntry> dedup;          // The newest dedup entries, ascending by seq.
+  std::vector<Cursor> cursors;            // Every member's read cursor, by member id.
   Seq head;                               // Seq of the newest event.
 };
 
@@ -84,6 +91,10 @@ class EventLog {
   // Stores the board of `room` at `record.seq()` (best effort, asynchronous, after that event is
   // durable). Rooms load in O(events since the last snapshot).
   virtual void put_snapshot(const RoomId& room, huddle::storage::v1::SnapshotRecord record) = 0;
+
+  // Stores `member`'s read cursor in `room` (best effort, asynchronous, ordered after the appends
+  // already queued). The room keeps cursors monotonic; the log stores what it is given.
+  virtual void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) = 0;
 
   // Blocking reads. Thread-safe; the server runs them off the I/O threads.
   [[nodiscard]] virtual Result<std::vector<huddle::v1::RoomInfo>> list_rooms() = 0;

@@ -154,6 +154,13 @@ boost::system::error_code MemoryEventLog::apply_locked(std::vector<AppendRecord>
   return {};
 }
 
+void MemoryEventLog::put_cursor(const RoomId& room, const std::string& member_id, Seq seq) {
+  std::lock_guard lock(mu_);
+  if (auto it = rooms_.find(room.value()); it != rooms_.end()) {
+    it->second.cursors[member_id] = seq;
+  }
+}
+
 void MemoryEventLog::put_snapshot(const RoomId& room, SnapshotRecord record) {
   std::lock_guard lock(mu_);
   auto it = rooms_.find(room.value());
@@ -197,6 +204,9 @@ Result<RoomLoad> MemoryEventLog::load_room(const RoomId& room_id, const LoadOpti
   RoomLoad load;
   load.meta = room.meta;
   load.snapshot = room.snapshot;
+  for (const auto& [member, seq] : room.cursors) {
+    load.cursors.push_back(Cursor{.member_id = member, .seq = seq});
+  }
   load.head = Seq(room.events.rbegin()->first);
   auto replay_from =
       room.snapshot ? room.events.upper_bound(room.snapshot->seq()) : room.events.begin();

@@ -29,6 +29,7 @@ class MemoryEventLog final : public EventLog {
   [[nodiscard]] Epoch epoch() const override { return epoch_; }
   void append(std::vector<AppendRecord> records, AppendCallback done) override;
   void put_snapshot(const RoomId& room, huddle::storage::v1::SnapshotRecord record) override;
+  void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) override;
   [[nodiscard]] Result<std::vector<huddle::v1::RoomInfo>> list_rooms() override;
   [[nodiscard]] Result<RoomLoad> load_room(const RoomId& room, const LoadOptions& opts) override;
   [[nodiscard]] Result<std::vector<huddle::v1::Event>> read_before(const RoomId& room, Seq before,
@@ -47,6 +48,7 @@ class MemoryEventLog final : public EventLog {
     std::map<std::uint64_t, std::string> events;  // seq -> serialized Event, never empty.
     std::map<std::uint64_t, huddle::storage::v1::DedupRecord> dedup;  // seq -> op.
     std::optional<huddle::storage::v1::SnapshotRecord> snapshot;
+    std::map<std::string, Seq> cursors;  // member id -> seq.
   };
 
   // Checks every record, then applies all of them or none. REQUIRES: mu_ held.

@@ -29,6 +29,7 @@ namespace {
 
 using boost::system::error_code;
 using huddle::storage::v1::DedupRecord;
+using huddle::storage::v1::CursorRecord;
 using huddle::storage::v1::RoomMeta;
 using huddle::storage::v1::SnapshotRecord;
 using huddle::storage::v1::StoreMeta;
@@ -158,7 +159,11 @@ struct RocksDbEventLog::Impl {
     RoomId room;
     SnapshotRecord record;
   };
-  using Request = std::variant<PendingAppend, PendingSnapshot>;
+  struct PendingCursor {
+    std::string key;  // room id + 0x00 + member id.
+    std::uint64_t seq = 0;
+  };
+  using Request = std::variant<PendingAppend, PendingSnapshot, PendingCursor>;
 
   explicit Impl(RocksDbOptions opts) : options(std::move(opts)) {}
   Impl(const Impl&) = delete;
@@ -211,6 +216,7 @@ struct RocksDbEventLog::Impl {
   rocksdb::ColumnFamilyHandle* rooms_cf = nullptr;
   rocksdb::ColumnFamilyHandle* snapshots_cf = nullptr;
   rocksdb::ColumnFamilyHandle* dedup_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* cursors_cf = nullptr;
   Epoch epoch;
 
   std::mutex mu;
@@ -276,6 +282,7 @@ error_code RocksDbEventLog::Impl::open_db() {
   rooms_cf = handles[2];
   snapshots_cf = handles[3];
   dedup_cf = handles[4];
+  cursors_cf = handles[5];
   return {};
 }
 
@@ -470,8 +477,13 @@ void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (auto* append = std::get_if<PendingAppend>(&group[i])) {
       results[i] = stage_append(*append, staged, batch);
+    } else if (auto* snapshot = std::get_if<PendingSnapshot>(&group[i])) {
+      stage_snapshot(*snapshot, staged, staged_snapshots, batch);
     } else {
-      stage_snapshot(std::get<PendingSnapshot>(group[i]), staged, staged_snapshots, batch);
+      auto& cursor = std::get<PendingCursor>(group[i]);
+      CursorRecord record;
+      record.set_seq(cursor.seq);
+      batch.Put(cursors_cf, cursor.key, record.SerializeAsString());
     }
   }
 
@@ -647,6 +659,16 @@ void RocksDbEventLog::put_snapshot(const RoomId& room, SnapshotRecord record) {
       "snapshots are an optimization");
 }
 
+void RocksDbEventLog::put_cursor(const RoomId& room, const std::string& member_id, Seq seq) {
+  // Best effort like snapshots: a full queue drops it, and the member sees a few events twice
+  // as "new".
+  Impl::Request request =
+      Impl::PendingCursor{.key = room_key_prefix(room) + member_id, .seq = seq.value()};
+  ignore_error(
+      impl_->enqueue(request) ? boost::system::error_code{} : make_error_code(Errc::kOverloaded),
+      "cursors are best effort");
+}
+
 Result<std::vector<huddle::v1::RoomInfo>> RocksDbEventLog::list_rooms() {
   const std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->rooms_cf));
@@ -717,6 +739,25 @@ Result<RoomLoad> RocksDbEventLog::load_room(const RoomId& room, const LoadOption
     return ec;
   }
   std::reverse(load.dedup.begin(), load.dedup.end());  // Ascending by seq.
+
+  const std::string prefix = room_key_prefix(room);
+  const std::string end = room_key_end(room);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions cursor_options = view.options();
+  cursor_options.iterate_upper_bound = &upper;
+  const std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(cursor_options, impl_->cursors_cf));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    CursorRecord record;
+    if (!parse(record, it->value())) {
+      return make_error_code(Errc::kInternal);
+    }
+    load.cursors.push_back(Cursor{.member_id = it->key().ToString().substr(prefix.size()),
+                                  .seq = Seq(record.seq())});
+  }
+  if (auto cursor_ec = to_error(it->status())) {
+    return cursor_ec;
+  }
   return load;
 }
 

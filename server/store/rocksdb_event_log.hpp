@@ -5,7 +5,7 @@
 //   rooms      room id -> RoomMeta
 //   snapshots  room id -> SnapshotRecord (the newest one)
 //   dedup      key_codec key (room, seq of the event) -> DedupRecord
-//   cursors    created for later use (room id + member -> seq); nothing writes it yet
+//   cursors    room id + 0x00 + member id -> CursorRecord (read cursors)
 //
 // Writes are group-committed by one writer thread owned by the log: append() and put_snapshot()
 // only enqueue; the writer takes everything queued (up to max_group_records), checks each append
@@ -61,6 +61,7 @@ class RocksDbEventLog final : public EventLog {
   // do not decode to an Event with this room, seq and prev_seq, create_room for another room).
   void append(std::vector<AppendRecord> records, AppendCallback done) override;
   void put_snapshot(const RoomId& room, huddle::storage::v1::SnapshotRecord record) override;
+  void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) override;
   // Reads: kInvalidArgument (invalid room id), kRoomNotFound, kStorageUnavailable, kInternal
   // (undecodable bytes on disk).
   [[nodiscard]] Result<std::vector<huddle::v1::RoomInfo>> list_rooms() override;

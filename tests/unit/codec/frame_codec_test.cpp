@@ -58,6 +58,143 @@ std::vector<v1::ClientFrame> one_frame_per_command() {
   }
   next(7).mutable_typing()->set_room_id("q3-plan");
   {
+    auto* mark = next(8).mutable_mark_read();
+    mark->set_room_id("q3-plan");
+    mark->set_seq(12);
+  }
+  // The board commands (field values near their documented limits where it matters).
+  {
+    auto* goal = next(20).mutable_set_goal();
+    goal->set_room_id("q3-plan");
+    goal->mutable_goal()->set_objective("Close 3 more deals in Q3");
+    goal->mutable_goal()->set_success_criteria("Pipeline +20%");
+  }
+  {
+    auto* role = next(21).mutable_set_role();
+    role->set_room_id("q3-plan");
+    role->set_member_id("bob");
+    role->set_role(v1::ROLE_FACILITATOR);
+  }
+  {
+    auto* phase = next(22).mutable_set_phase();
+    phase->set_room_id("q3-plan");
+    phase->set_phase(v1::PHASE_VOTE);
+    phase->set_timer_minutes(10);
+  }
+  {
+    auto* voting = next(23).mutable_set_voting();
+    voting->set_room_id("q3-plan");
+    voting->set_budget(5);
+    voting->set_per_idea_cap(2);
+  }
+  {
+    auto* hide = next(24).mutable_set_hide_ideas();
+    hide->set_room_id("q3-plan");
+    hide->set_hide_ideas(true);
+  }
+  next(25).mutable_reveal_ideas()->set_room_id("q3-plan");
+  {
+    auto* idea = next(26).mutable_post_idea();
+    idea->set_room_id("q3-plan");
+    idea->set_text("Bundle onboarding with the annual plan");
+    idea->add_tags("pricing");
+  }
+  {
+    auto* edit = next(27).mutable_edit_idea();
+    edit->set_room_id("q3-plan");
+    edit->set_idea_id(7);
+    edit->set_text("Bundle onboarding");
+  }
+  {
+    auto* del = next(28).mutable_delete_idea();
+    del->set_room_id("q3-plan");
+    del->set_idea_id(7);
+  }
+  {
+    auto* move = next(29).mutable_move_idea();
+    move->set_room_id("q3-plan");
+    move->set_idea_id(7);
+    move->set_group_id(9);
+  }
+  {
+    auto* group = next(30).mutable_create_group();
+    group->set_room_id("q3-plan");
+    group->set_name("Pricing");
+  }
+  {
+    auto* rename = next(31).mutable_rename_group();
+    rename->set_room_id("q3-plan");
+    rename->set_group_id(9);
+    rename->set_name("Packaging");
+  }
+  {
+    auto* merge = next(32).mutable_merge_groups();
+    merge->set_room_id("q3-plan");
+    merge->set_from_group_id(9);
+    merge->set_into_group_id(10);
+  }
+  {
+    auto* del = next(33).mutable_delete_group();
+    del->set_room_id("q3-plan");
+    del->set_group_id(10);
+  }
+  {
+    auto* comment = next(34).mutable_post_comment();
+    comment->set_room_id("q3-plan");
+    comment->set_idea_id(7);
+    comment->set_text("Legal needs to sign off");
+  }
+  {
+    auto* del = next(35).mutable_delete_comment();
+    del->set_room_id("q3-plan");
+    del->set_idea_id(7);
+    del->set_comment_id(11);
+  }
+  {
+    auto* react = next(36).mutable_react();
+    react->set_room_id("q3-plan");
+    react->set_idea_id(7);
+    react->set_reaction(v1::REACTION_CELEBRATE);
+    react->set_remove(true);
+  }
+  {
+    auto* vote = next(37).mutable_vote();
+    vote->set_room_id("q3-plan");
+    vote->set_idea_id(7);
+  }
+  {
+    auto* unvote = next(38).mutable_unvote();
+    unvote->set_room_id("q3-plan");
+    unvote->set_idea_id(7);
+  }
+  {
+    auto* action = next(39).mutable_create_action();
+    action->set_room_id("q3-plan");
+    action->set_title("Draft the bundle price sheet");
+    action->set_owner_id("bob");
+    action->set_due_date("2026-12-04");
+    action->set_idea_id(7);
+  }
+  {
+    auto* update = next(40).mutable_update_action();
+    update->set_room_id("q3-plan");
+    update->set_action_id(13);
+    update->set_title("Draft the price sheet");
+    update->set_owner_id("carol");
+    update->set_due_date("2026-12-05");
+  }
+  {
+    auto* status = next(41).mutable_set_action_status();
+    status->set_room_id("q3-plan");
+    status->set_action_id(13);
+    status->set_status(v1::ACTION_STATUS_DONE);
+  }
+  {
+    auto* exp = next(42).mutable_export_();
+    exp->set_room_id("q3-plan");
+    exp->set_format(v1::EXPORT_FORMAT_CSV);
+  }
+  {
     auto* history = next(std::numeric_limits<std::uint64_t>::max()).mutable_get_history();
     history->set_room_id("q3-plan");
     history->set_before_seq(100);

@@ -28,16 +28,20 @@ v1::Event base_event(std::uint64_t seq, std::uint64_t prev, const std::string& a
   return e;
 }
 
+// The creator is put in the roster by RoomCreated (as ROLE_OWNER), so it is nobody who joins later.
+constexpr const char* kOwner = "olivia";
+
 v1::Event created(std::uint64_t seq, std::uint64_t prev, const std::string& title,
-                  const std::string& actor = "alice") {
+                  const std::string& actor = kOwner) {
   auto e = base_event(seq, prev, actor);
   e.mutable_room_created()->set_title(title);
   return e;
 }
 
-v1::Event joined(std::uint64_t seq, std::uint64_t prev, const std::string& actor) {
+v1::Event joined(std::uint64_t seq, std::uint64_t prev, const std::string& actor,
+                 v1::Role role = v1::ROLE_UNSPECIFIED) {
   auto e = base_event(seq, prev, actor);
-  e.mutable_member_joined();
+  e.mutable_member_joined()->set_role(role);
   return e;
 }
 
@@ -64,6 +68,7 @@ struct ExpectedEntry {
   std::uint64_t joined_seq = 0;
   std::uint64_t chat_message_count = 0;
   std::uint64_t last_contribution_seq = 0;
+  v1::Role role = v1::ROLE_PARTICIPANT;  // MemberJoined without a role joins as a participant.
 };
 
 struct SequenceCase {
@@ -78,30 +83,43 @@ struct SequenceCase {
 };
 
 std::vector<SequenceCase> sequence_cases() {
+  const ExpectedEntry owner{kOwner, 1, 0, 0, v1::ROLE_OWNER};
   return {
       {.name = "NoEventsIsAnEmptyBoard", .events = {}},
-      {.name = "RoomCreatedSetsRoomInfoFromTheEvent",
+      // The creator is in the roster from RoomCreated, as the owner, with no MemberJoined.
+      {.name = "RoomCreatedSetsRoomInfoAndTheOwnerFromTheEvent",
        .events = {created(1, 0, "Q3 plan")},
        .seq = 1,
        .created = true,
        .title = "Q3 plan",
-       .created_unix_ms = 1'700'000'001'000},
-      {.name = "JoinsKeepJoinOrder",
+       .created_unix_ms = 1'700'000'001'000,
+       .roster = {owner}},
+      {.name = "JoinsKeepJoinOrderAfterTheOwner",
        .events = {created(1, 0, "t"), joined(2, 1, "bob"), joined(3, 2, "alice")},
        .seq = 3,
        .created = true,
        .title = "t",
        .created_unix_ms = 1'700'000'001'000,
-       .roster = {{"bob", 2}, {"alice", 3}}},
-      {.name = "ChatsCountPerMemberAndPerRoom",
-       .events = {created(1, 0, "t"), joined(2, 1, "alice"), joined(3, 2, "bob"),
-                  chat(4, 3, "alice"), chat(5, 4, "bob"), chat(6, 5, "alice")},
-       .seq = 6,
+       .roster = {owner, {"bob", 2}, {"alice", 3}}},
+      {.name = "JoinWithARoleKeepsTheRole",
+       .events = {created(1, 0, "t"), joined(2, 1, "fay", v1::ROLE_FACILITATOR),
+                  joined(3, 2, "oscar", v1::ROLE_OBSERVER)},
+       .seq = 3,
        .created = true,
        .title = "t",
        .created_unix_ms = 1'700'000'001'000,
-       .chat_message_count = 3,
-       .roster = {{"alice", 2, 2, 6}, {"bob", 3, 1, 5}}},
+       .roster = {owner, {"fay", 2, 0, 0, v1::ROLE_FACILITATOR},
+                  {"oscar", 3, 0, 0, v1::ROLE_OBSERVER}}},
+      {.name = "ChatsCountPerMemberAndPerRoom",
+       .events = {created(1, 0, "t"), joined(2, 1, "alice"), joined(3, 2, "bob"),
+                  chat(4, 3, "alice"), chat(5, 4, "bob"), chat(6, 5, "alice"),
+                  chat(7, 6, kOwner)},
+       .seq = 7,
+       .created = true,
+       .title = "t",
+       .created_unix_ms = 1'700'000'001'000,
+       .chat_message_count = 4,
+       .roster = {{kOwner, 1, 1, 7, v1::ROLE_OWNER}, {"alice", 2, 2, 6}, {"bob", 3, 1, 5}}},
       // Invariant 1: seqs may be sparse; only the prev_seq chain matters.
       {.name = "SparseSeqsApplyWhenPrevSeqChains",
        .events = {created(10, 0, "t"), joined(15, 10, "carol"), chat(99, 15, "carol")},
@@ -110,7 +128,7 @@ std::vector<SequenceCase> sequence_cases() {
        .title = "t",
        .created_unix_ms = 1'700'000'010'000,
        .chat_message_count = 1,
-       .roster = {{"carol", 15, 1, 99}}},
+       .roster = {{kOwner, 10, 0, 0, v1::ROLE_OWNER}, {"carol", 15, 1, 99}}},
   };
 }
 
@@ -126,7 +144,7 @@ TEST(BoardState, EventSequencesProduceTheExpectedSnapshot) {
       EXPECT_EQ(snap.room().room_id(), kRoom);
       EXPECT_EQ(snap.room().title(), c.title);
       EXPECT_EQ(snap.room().created_unix_ms(), c.created_unix_ms);
-      EXPECT_EQ(snap.room().created_by().member_id(), "alice");
+      EXPECT_EQ(snap.room().created_by().member_id(), kOwner);
     }
     EXPECT_EQ(snap.chat_message_count(), c.chat_message_count);
     ASSERT_EQ(snap.roster_size(), static_cast<int>(c.roster.size()));
@@ -138,9 +156,12 @@ TEST(BoardState, EventSequencesProduceTheExpectedSnapshot) {
       EXPECT_EQ(got.joined_seq(), want.joined_seq);
       EXPECT_EQ(got.chat_message_count(), want.chat_message_count);
       EXPECT_EQ(got.last_contribution_seq(), want.last_contribution_seq);
+      EXPECT_EQ(got.role(), want.role);
+      EXPECT_EQ(state.role_of(want.member_id), want.role);
       EXPECT_TRUE(state.has_member(MemberId{want.member_id}));
     }
     EXPECT_FALSE(state.has_member(MemberId{"nobody"}));
+    EXPECT_EQ(state.role_of("nobody"), v1::ROLE_UNSPECIFIED);
   }
 }
 
@@ -171,6 +192,9 @@ std::vector<RejectCase> reject_cases() {
   cases.push_back({"SecondRoomCreated", created(4, 3, "again")});
   cases.push_back({"ChatFromANonMember", chat(4, 3, "mallory")});
   cases.push_back({"DuplicateMemberJoined", joined(4, 3, "alice")});
+  // The creator is already in the roster: a MemberJoined for them is a duplicate too.
+  cases.push_back({"MemberJoinedForTheCreator", joined(4, 3, kOwner)});
+  cases.push_back({"MemberJoinedWithoutAnActor", joined(4, 3, "")});
   auto no_payload = base_event(4, 3, "alice");
   cases.push_back({"EventWithoutPayload", no_payload});
   return cases;
@@ -203,8 +227,12 @@ TEST(BoardState, RestoredStateStillKnowsItsRoster) {
   BoardState restored(original.snapshot());
   EXPECT_TRUE(restored.has_member(MemberId{"alice"}));
   EXPECT_EQ(restored.apply(joined(4, 3, "alice")), Errc::kInvalidArgument);
+  EXPECT_EQ(restored.apply(joined(4, 3, kOwner)), Errc::kInvalidArgument);
+  EXPECT_EQ(restored.role_of(kOwner), v1::ROLE_OWNER);
   EXPECT_FALSE(restored.apply(chat(4, 3, "alice")));
-  EXPECT_EQ(restored.snapshot().roster(0).chat_message_count(), 2U);
+  ASSERT_EQ(restored.snapshot().roster_size(), 2);
+  EXPECT_EQ(restored.snapshot().roster(1).member().member_id(), "alice");
+  EXPECT_EQ(restored.snapshot().roster(1).chat_message_count(), 2U);
 }
 
 // ---- Invariant 5: deterministic state ----

@@ -82,6 +82,9 @@ class HoldingLog final : public store::EventLog {
   void put_snapshot(const RoomId& room, huddle::storage::v1::SnapshotRecord record) override {
     inner_.put_snapshot(room, std::move(record));
   }
+  void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) override {
+    inner_.put_cursor(room, member_id, seq);
+  }
   [[nodiscard]] Result<std::vector<v1::RoomInfo>> list_rooms() override {
     return inner_.list_rooms();
   }
@@ -401,9 +404,23 @@ TEST_F(RoomTest, CreatingARoomRepliesWithSeqOneAndListsTheRoom) {
   EXPECT_EQ(listed[0].room_id(), kRoom);
 }
 
-TEST_F(RoomTest, FreshJoinGetsReplyThenSnapshotThenItsOwnMemberJoinedEvent) {
+// The creator is in the roster from RoomCreated, as the owner: its first join appends nothing.
+TEST_F(RoomTest, TheCreatorsFirstJoinGetsReplyAndSnapshotAndAppendsNothing) {
   auto alice = connect("alice");
   create_room(alice);
+  const auto got = join(alice, 7);
+  ASSERT_EQ(got.kinds(), "reply snapshot");
+  const auto roster = got.snapshots().at(0).board().roster();
+  ASSERT_EQ(roster.size(), 1);
+  EXPECT_EQ(roster[0].member().member_id(), "alice");
+  EXPECT_EQ(roster[0].role(), v1::ROLE_OWNER);
+  EXPECT_EQ(head(), 1U);
+}
+
+TEST_F(RoomTest, FreshJoinGetsReplyThenSnapshotThenItsOwnMemberJoinedEvent) {
+  auto owner = connect("owner");
+  create_room(owner);
+  auto alice = connect("alice");
   clock_.set(kNow + 5);
   const auto got = join(alice, 7);
   ASSERT_EQ(got.kinds(), "reply snapshot events");
@@ -419,6 +436,7 @@ TEST_F(RoomTest, FreshJoinGetsReplyThenSnapshotThenItsOwnMemberJoinedEvent) {
   EXPECT_EQ(reply.join().room().room_id(), kRoom);
   ASSERT_EQ(reply.join().online_size(), 1);
   EXPECT_EQ(reply.join().online(0).member_id(), "alice");
+  EXPECT_EQ(reply.join().last_read_seq(), 0U);
 
   const auto& snap = got.frames[1].snapshot();
   EXPECT_EQ(snap.room_id(), kRoom);
@@ -433,18 +451,20 @@ TEST_F(RoomTest, FreshJoinGetsReplyThenSnapshotThenItsOwnMemberJoinedEvent) {
   EXPECT_EQ(events[0].prev_seq(), 1U);
   EXPECT_EQ(events[0].actor().member_id(), "alice");
   EXPECT_EQ(events[0].time_unix_ms(), kNow + 5);
+  EXPECT_EQ(events[0].member_joined().role(), v1::ROLE_PARTICIPANT);
   EXPECT_EQ(head(), 2U);
 }
 
 TEST_F(RoomTest, ASecondConnectionOfAMemberAppendsNoSecondMemberJoined) {
+  auto owner = connect("owner");
+  create_room(owner);
   auto alice = connect("alice");
-  create_room(alice);
   join(alice);
   auto alice_phone = connect("alice", Encoding::kJson);
   const auto got = join(alice_phone);
   EXPECT_EQ(got.kinds(), "reply snapshot");
   EXPECT_EQ(head(), 2U);
-  EXPECT_EQ(got.snapshots().at(0).board().roster_size(), 1);
+  EXPECT_EQ(got.snapshots().at(0).board().roster_size(), 2);
 }
 
 // ---- Invariant 1: order and completeness ----
@@ -477,7 +497,7 @@ TEST_F(RoomTest, ChatsReachEveryJoinedMemberInOrderWithAPrevSeqChain) {
       all.frames.insert(all.frames.end(), more.frames.begin(), more.frames.end());
     }
   }
-  EXPECT_EQ(head(), 1U + 3U + 30U);
+  EXPECT_EQ(head(), 1U + 2U + 30U);  // RoomCreated, bob's and carol's MemberJoined, chats.
   for (auto* c : {&alice, &bob, &carol}) {
     const auto& id = c->handle.member.member_id();
     SCOPED_TRACE(id);
@@ -843,8 +863,9 @@ TEST_F(ResumeTest, LiveEventsAfterAnExactResumeContinueTheChain) {
 // ---- History ----
 
 TEST_F(RoomTest, HistoryPageBeforeASeqHoldsLimitEventsAscending) {
+  auto owner = connect("owner");
+  create_room(owner);
   auto alice = connect("alice");
-  create_room(alice);
   join(alice);
   for (int i = 0; i < 10; ++i) {
     send(alice, chat_frame(100 + static_cast<std::uint64_t>(i), "c" + std::to_string(i)));
@@ -1169,8 +1190,8 @@ TEST_F(RoomTest, OthersSeePresenceWhenAMemberJoinsAndLeaves) {
   got = drain(alice);
   ASSERT_EQ(got.kinds(), "presence");
   EXPECT_EQ(got.frames[0].presence().left(0).member_id(), "bob");
-  // Presence is ephemeral: nothing was logged for it.
-  EXPECT_EQ(head(), 3U);
+  // Presence is ephemeral: nothing was logged for it (only bob's MemberJoined).
+  EXPECT_EQ(head(), 2U);
 }
 
 }  // namespace

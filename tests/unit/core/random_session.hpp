@@ -1,0 +1,46 @@
+// A seeded random board session for the property tests (replay_test, visibility_test): ~6
+// members of mixed roles send thousands of random commands of every kind through the rules;
+// only the accepted ones become events. Same seed, same session (std::mt19937).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "board_fixture.hpp"
+
+namespace huddle::board::testing {
+
+struct RandomOptions {
+  std::uint32_t seed = 1;
+  std::size_t commands = 3000;  // Attempted commands; roughly half are accepted.
+  bool anonymous = false;
+  bool hide_ideas = false;  // The room's initial option (SetHideIdeas flips it at random too).
+};
+
+// Member ids and display names are unique alphanumeric markers (no Markdown-escaped characters,
+// none a substring of another) so tests can search serialized bytes and exports for them.
+struct RandomMember {
+  std::string id;
+  std::string name;
+  v1::Role role;  // At join; SetRole changes it during the session.
+};
+const std::vector<RandomMember>& random_members();  // The owner first; "idLateQ" joins mid-way.
+
+// Idea texts (and some tags) carry a unique "SECRET<5 digits>Z" marker; nothing else does.
+inline constexpr const char* kSecretPrefix = "SECRET";
+
+struct RandomSession {
+  Session session;                      // session.log: the accepted events, from RoomCreated.
+  std::size_t attempted = 0;
+  std::map<int, std::size_t> accepted;  // By v1::Event::PayloadCase.
+  std::map<Errc, std::size_t> rejected;
+  // Every marker an idea's text or tags carried (posted or edited), by idea id.
+  std::map<std::uint64_t, std::vector<std::string>> markers;
+};
+
+RandomSession random_session(const RandomOptions& options);
+
+}  // namespace huddle::board::testing
