@@ -3,8 +3,8 @@
 // verbatim (after placeholder substitution) as a text message; every `<` line must equal, as a
 // huddle.v1.ServerFrame, the next frame that client receives (messages are ServerMessages whose
 // frames are flattened in order; their packing depends on timing): same kind, same fields, same
-// order. Placeholders: "<epoch>" is the server's store epoch; "<time>" stands for
-// timeUnixMs / createdUnixMs values, which are compared after clearing them on both sides.
+// order. Placeholders: "<epoch>" is the server's store epoch; "<time>" stands for any
+// ...UnixMs value (fields named *_unix_ms), compared after clearing them on both sides.
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -111,7 +111,7 @@ void clear_times(pb::Message& msg) {
   std::vector<const pb::FieldDescriptor*> fields;
   refl->ListFields(msg, &fields);
   for (const pb::FieldDescriptor* f : fields) {
-    if (f->name() == "time_unix_ms" || f->name() == "created_unix_ms") {
+    if (f->name().ends_with("_unix_ms")) {
       refl->ClearField(&msg, f);
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
       if (f->is_repeated()) {
