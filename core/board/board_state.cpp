@@ -41,10 +41,9 @@ void erase_at(Field* field, int index) {
 // Votes and reactions are kept sorted so that the serialization is deterministic.
 v1::VoteTally* tally_of(v1::Idea* idea, const std::string& member_id, bool create) {
   auto* votes = idea->mutable_votes();
-  auto it = std::lower_bound(votes->begin(), votes->end(), member_id,
-                             [](const v1::VoteTally& t, const std::string& m) {
-                               return t.member_id() < m;
-                             });
+  auto it = std::lower_bound(
+      votes->begin(), votes->end(), member_id,
+      [](const v1::VoteTally& t, const std::string& m) { return t.member_id() < m; });
   if (it != votes->end() && it->member_id() == member_id) {
     return &*it;
   }
@@ -264,7 +263,9 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
       const auto& ip = event.idea_posted();
       auto* idea = snap_.add_ideas();
       idea->set_idea_id(event.seq());
-      *idea->mutable_author() = event.actor();
+      if (event.has_actor()) {  // A redacted (anonymous) event has none: no empty author.
+        *idea->mutable_author() = event.actor();
+      }
       idea->set_text(ip.text());
       *idea->mutable_tags() = ip.tags();
       idea->set_hidden(ip.hidden());
@@ -374,7 +375,9 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
       }
       auto* c = idea->add_comments();
       c->set_comment_id(event.seq());
-      *c->mutable_author() = event.actor();
+      if (event.has_actor()) {  // As for ideas: redact_snapshot clears the field.
+        *c->mutable_author() = event.actor();
+      }
       c->set_text(event.comment_posted().text());
       c->set_created_unix_ms(event.time_unix_ms());
       contributed(event.seq());
@@ -403,8 +406,8 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
       auto it = std::lower_bound(marks->begin(), marks->end(), 0, [&](const auto& m, int) {
         return reaction_less(m, r.reaction(), actor_id);
       });
-      const bool present = it != marks->end() && it->reaction() == r.reaction() &&
-                           it->member_id() == actor_id;
+      const bool present =
+          it != marks->end() && it->reaction() == r.reaction() && it->member_id() == actor_id;
       if (r.remove()) {
         if (!present) {
           return Errc::kInvalidArgument;
@@ -468,7 +471,7 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
     case v1::Event::kActionCreated: {
       const auto& ac = event.action_created();
       const auto* owner = find_member(ac.owner_id());
-      if (owner == nullptr ||
+      if (owner == nullptr || (ac.idea_id() != 0 && find_idea(ac.idea_id()) == nullptr) ||
           (!snap_.actions().empty() && snap_.actions().rbegin()->action_id() >= event.seq())) {
         return Errc::kInvalidArgument;
       }
@@ -508,6 +511,8 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
   return Errc::kInvalidArgument;
 }
 
-std::string BoardState::serialize() const { return deterministic_bytes(snap_); }
+std::string BoardState::serialize() const {
+  return deterministic_bytes(snap_);
+}
 
 }  // namespace huddle::board

@@ -102,8 +102,10 @@ std::string idea_title(const v1::BoardSnapshot& b, std::uint64_t idea_id) {
 }
 
 void md_idea(std::string& out, const v1::Idea& idea) {
-  const std::string text = idea.hidden() && idea.text().empty() ? "_(hidden idea)_" : md(idea.text());
-  out += fmt::format("- **{}** ({} vote{})", text, idea.vote_count(), idea.vote_count() == 1 ? "" : "s");
+  const std::string text =
+      idea.hidden() && idea.text().empty() ? "_(hidden idea)_" : md(idea.text());
+  out += fmt::format("- **{}** ({} vote{})", text, idea.vote_count(),
+                     idea.vote_count() == 1 ? "" : "s");
   if (const auto name = author_name(idea.author()); !name.empty()) {
     out += fmt::format(" by {}", md(name));
   }
@@ -210,9 +212,8 @@ std::string render_csv(const v1::BoardSnapshot& b) {
     add_idea(*i);
   }
   for (const auto& a : b.actions()) {
-    row({"action", std::to_string(a.action_id()), "", a.title(), "", "",
-         a.owner().display_name(), a.due_date(),
-         a.status() == v1::ACTION_STATUS_DONE ? "done" : "open",
+    row({"action", std::to_string(a.action_id()), "", a.title(), "", "", a.owner().display_name(),
+         a.due_date(), a.status() == v1::ACTION_STATUS_DONE ? "done" : "open",
          a.idea_id() == 0 ? "" : std::to_string(a.idea_id())});
   }
   return out;

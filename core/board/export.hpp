@@ -13,7 +13,7 @@
 namespace huddle::board {
 
 struct ExportDocument {
-  std::string content_type;  // With charset.
+  std::string content_type;    // With charset.
   std::string file_extension;  // "md", "csv", "json".
   std::string body;
 };

@@ -9,8 +9,12 @@ using boost::system::error_code;
 
 namespace {
 
-bool fits(const std::string& s, std::size_t max) { return s.size() <= max; }
-bool fits_nonempty(const std::string& s, std::size_t max) { return !s.empty() && s.size() <= max; }
+bool fits(const std::string& s, std::size_t max) {
+  return s.size() <= max;
+}
+bool fits_nonempty(const std::string& s, std::size_t max) {
+  return !s.empty() && s.size() <= max;
+}
 
 bool valid_tags(const google::protobuf::RepeatedPtrField<std::string>& tags,
                 const BoardLimits& limits) {
@@ -27,11 +31,13 @@ bool valid_goal(const v1::Goal& goal, const BoardLimits& limits) {
 }
 
 // Phase sets, as bit masks of v1::Phase.
-constexpr unsigned bit(v1::Phase p) { return 1U << static_cast<unsigned>(p); }
-constexpr unsigned kAnyOpen = bit(v1::PHASE_COLLECT) | bit(v1::PHASE_GROUP) | bit(v1::PHASE_VOTE) |
-                              bit(v1::PHASE_DISCUSS);
-constexpr unsigned kAfterCollect = bit(v1::PHASE_GROUP) | bit(v1::PHASE_VOTE) |
-                                   bit(v1::PHASE_DISCUSS);
+constexpr unsigned bit(v1::Phase p) {
+  return 1U << static_cast<unsigned>(p);
+}
+constexpr unsigned kAnyOpen =
+    bit(v1::PHASE_COLLECT) | bit(v1::PHASE_GROUP) | bit(v1::PHASE_VOTE) | bit(v1::PHASE_DISCUSS);
+constexpr unsigned kAfterCollect =
+    bit(v1::PHASE_GROUP) | bit(v1::PHASE_VOTE) | bit(v1::PHASE_DISCUSS);
 
 error_code require_phase(const BoardState& s, unsigned allowed) {
   if (s.phase() == v1::PHASE_DONE) {
@@ -92,11 +98,11 @@ struct Ctx {
 
 using Out = Result<v1::Event>;
 
-#define HUDDLE_TRY(expr)               \
-  do {                                 \
+#define HUDDLE_TRY(expr)                \
+  do {                                  \
     if (error_code ec_ = (expr); ec_) { \
-      return ec_;                      \
-    }                                  \
+      return ec_;                       \
+    }                                   \
   } while (false)
 
 Out chat(const Ctx& c, const v1::PostChat& cmd) {
@@ -145,7 +151,8 @@ Out set_phase(const Ctx& c, const v1::SetPhase& cmd) {
       cmd.timer_minutes() > c.limits.max_timer_minutes ||
       (cmd.timer_minutes() != 0 && cmd.deadline_unix_ms() != 0) ||
       (cmd.deadline_unix_ms() != 0 &&
-       (cmd.deadline_unix_ms() <= c.now || cmd.deadline_unix_ms() > c.now + c.limits.max_deadline_ms))) {
+       (cmd.deadline_unix_ms() <= c.now ||
+        cmd.deadline_unix_ms() > c.now + c.limits.max_deadline_ms))) {
     return Errc::kInvalidArgument;
   }
   HUDDLE_TRY(require_facilitator(c.role));
@@ -237,9 +244,8 @@ error_code may_change_idea(const Ctx& c, const v1::Idea* idea) {
   if (!author && !is_facilitator(c.role)) {
     return Errc::kPermissionDenied;
   }
-  return require_phase(c.s, is_facilitator(c.role)
-                                ? bit(v1::PHASE_COLLECT) | bit(v1::PHASE_GROUP)
-                                : bit(v1::PHASE_COLLECT));
+  return require_phase(c.s, is_facilitator(c.role) ? bit(v1::PHASE_COLLECT) | bit(v1::PHASE_GROUP)
+                                                   : bit(v1::PHASE_COLLECT));
 }
 
 Out edit_idea(const Ctx& c, const v1::EditIdea& cmd) {
@@ -372,8 +378,9 @@ Out delete_comment(const Ctx& c, const v1::DeleteComment& cmd) {
   if (idea == nullptr) {
     return Errc::kIdeaNotFound;
   }
-  const auto it = std::find_if(idea->comments().begin(), idea->comments().end(),
-                               [&](const v1::Comment& x) { return x.comment_id() == cmd.comment_id(); });
+  const auto it =
+      std::find_if(idea->comments().begin(), idea->comments().end(),
+                   [&](const v1::Comment& x) { return x.comment_id() == cmd.comment_id(); });
   if (it == idea->comments().end()) {
     return Errc::kCommentNotFound;
   }
@@ -493,7 +500,8 @@ Out set_action_status(const Ctx& c, const v1::SetActionStatus& cmd) {
   if (action == nullptr) {
     return Errc::kActionNotFound;
   }
-  if (action->owner().member_id() != c.actor && !is_facilitator(c.role)) {
+  const bool owner = action->owner().member_id() == c.actor && can_contribute(c.role);
+  if (!owner && !is_facilitator(c.role)) {  // Observers are read-only, even as owners.
     return Errc::kPermissionDenied;
   }
   v1::Event e;

@@ -26,19 +26,19 @@ enum class Errc {
   kOverloaded,          // Too much in flight. Retryable.
   kInternal,
   // The board's rules (core/board/rules.hpp). Nothing changed; not retryable.
-  kWrongPhase,              // Not allowed in the current phase.
-  kRoomClosed,              // The room is done.
+  kWrongPhase,  // Not allowed in the current phase.
+  kRoomClosed,  // The room is done.
   kIdeaNotFound,
   kGroupNotFound,
   kCommentNotFound,
   kActionNotFound,
-  kMemberNotFound,          // Not in the roster.
+  kMemberNotFound,  // Not in the roster.
   kVoteBudgetExceeded,
   kVoteCapExceeded,
   kNoVoteToRetract,
   kBudgetBelowVotesCast,
-  kIdeaHidden,              // Another member's idea that is still hidden.
-  kLimitExceeded,           // Too many ideas, groups, comments or action items.
+  kIdeaHidden,     // Another member's idea that is still hidden.
+  kLimitExceeded,  // Too many ideas, groups, comments or action items.
   kExportTooLarge,
 };
 inline constexpr Errc kLastErrc = Errc::kExportTooLarge;  // Tests walk every value up to it.

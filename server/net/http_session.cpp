@@ -163,14 +163,15 @@ void HttpSession::serve_export(const std::string& room_id, const std::string& fo
   }
   // Rendered on the room's shard (an outsider's view: no hidden text, no anonymous authors),
   // written from this connection's.
-  room->export_board(format, [self = shared_from_this(), room_id, keep_alive](
-                                 Result<board::ExportDocument> doc) {
+  room->export_board(format, [self = shared_from_this(), room_id,
+                              keep_alive](Result<board::ExportDocument> doc) {
     boost::asio::dispatch(self->stream_.get_executor(), [self, room_id, keep_alive,
-                                                        doc = std::move(doc)]() mutable {
+                                                         doc = std::move(doc)]() mutable {
       if (!doc) {
         const bool missing = doc.error() == make_error_code(Errc::kRoomNotFound);
-        return self->respond(missing ? http::status::not_found : http::status::internal_server_error,
-                             "text/plain", doc.error().message() + "\n", keep_alive);
+        return self->respond(
+            missing ? http::status::not_found : http::status::internal_server_error, "text/plain",
+            doc.error().message() + "\n", keep_alive);
       }
       self->respond(http::status::ok, doc->content_type, std::move(doc->body), keep_alive,
                     fmt::format("attachment; filename=\"{}.{}\"", room_id, doc->file_extension));

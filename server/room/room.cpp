@@ -713,7 +713,8 @@ Room::TailEntry Room::make_tail_entry(v1::Event event,
   entry.full = fanout::make_event_payload(event, wanted);
   if (board::needs_redaction(event, anonymous())) {
     // Everyone but the actor sees the same redacted bytes: one more encoding, not one per member.
-    entry.redacted = fanout::make_event_payload(board::redact_event(event, "", anonymous()), wanted);
+    entry.redacted =
+        fanout::make_event_payload(board::redact_event(event, "", anonymous()), wanted);
   }
   entry.event = std::move(event);
   return entry;

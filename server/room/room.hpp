@@ -163,11 +163,11 @@ class Room : public std::enable_shared_from_this<Room> {
   std::unordered_set<std::string> in_flight_ops_;  // Dedup keys of pending_ entries.
   std::uint64_t last_append_id_ = 0;
   std::uint64_t generation_ = 0;
-  std::unordered_map<std::string, Seq> cursors_;    // member_id -> read cursor (MarkRead).
+  std::unordered_map<std::string, Seq> cursors_;  // member_id -> read cursor (MarkRead).
   std::size_t events_since_snapshot_ = 0;
 
-  std::unordered_map<std::uint64_t, MemberHandle> members_;  // conn_id -> handle.
-  std::unordered_map<std::string, int> online_count_;        // member_id -> connections.
+  std::unordered_map<std::uint64_t, MemberHandle> members_;   // conn_id -> handle.
+  std::unordered_map<std::string, int> online_count_;         // member_id -> connections.
   std::unordered_map<std::string, std::uint32_t> member_ix_;  // member_id -> index, for Target.
   std::array<std::size_t, codec::kEncodingCount> encoding_count_{};
   // Per shard: the outboxes of the members on it. Rebuilt on join/leave (copy-on-write) so that

@@ -28,8 +28,8 @@ namespace huddle::store {
 namespace {
 
 using boost::system::error_code;
-using huddle::storage::v1::DedupRecord;
 using huddle::storage::v1::CursorRecord;
+using huddle::storage::v1::DedupRecord;
 using huddle::storage::v1::RoomMeta;
 using huddle::storage::v1::SnapshotRecord;
 using huddle::storage::v1::StoreMeta;
@@ -752,8 +752,8 @@ Result<RoomLoad> RocksDbEventLog::load_room(const RoomId& room, const LoadOption
     if (!parse(record, it->value())) {
       return make_error_code(Errc::kInternal);
     }
-    load.cursors.push_back(Cursor{.member_id = it->key().ToString().substr(prefix.size()),
-                                  .seq = Seq(record.seq())});
+    load.cursors.push_back(
+        Cursor{.member_id = it->key().ToString().substr(prefix.size()), .seq = Seq(record.seq())});
   }
   if (auto cursor_ec = to_error(it->status())) {
     return cursor_ec;

@@ -61,8 +61,7 @@ std::vector<Errc> every_error() {
 }
 
 TEST(WireErrors, TheTablesCoverEveryErrcValue) {
-  EXPECT_EQ(huddle_category().message(static_cast<int>(kLastErrc) + 1),
-            "unknown huddle error");
+  EXPECT_EQ(huddle_category().message(static_cast<int>(kLastErrc) + 1), "unknown huddle error");
   EXPECT_EQ(mapping().size(), every_error().size());
 }
 

@@ -222,8 +222,8 @@ class Session {
   BoardState state;
   std::vector<v1::Event> log;  // Every accepted event, in order.
   BoardLimits limits;
-  std::int64_t now = kNow;     // The clock the rules see and the events carry.
-  std::uint64_t seq_gap = 1;   // Seqs may be sparse (invariant 1): next seq = head + seq_gap.
+  std::int64_t now = kNow;    // The clock the rules see and the events carry.
+  std::uint64_t seq_gap = 1;  // Seqs may be sparse (invariant 1): next seq = head + seq_gap.
   std::map<std::string, std::string> display_names;  // member_id -> name ("Name of <id>" else).
 
   std::string display_name(const std::string& member) const {

@@ -130,7 +130,7 @@ class Generator {
     }
     for (std::size_t i = 0; i < o_.commands; ++i) {
       s.now += 1 + static_cast<std::int64_t>(pick(3000));
-      s.seq_gap = 1 + pick(3);  // Sparse seqs (invariant 1).
+      s.seq_gap = 1 + pick(3);     // Sparse seqs (invariant 1).
       if (i == o_.commands / 3) {  // A late joiner: MemberJoined in the middle of the log.
         s.join(members.back().id, members.back().role);
         joined_.push_back(members.back().id);
@@ -242,7 +242,8 @@ class Generator {
       case kSetRole: {
         static const v1::Role kRoles[] = {v1::ROLE_FACILITATOR, v1::ROLE_PARTICIPANT,
                                           v1::ROLE_PARTICIPANT, v1::ROLE_OBSERVER};
-        f = cmd::set_role(any_member(), kRoles[pick(4)]);
+        const auto target = chance(5) ? std::string("idNobodyQ") : any_member();
+        f = cmd::set_role(target, kRoles[pick(4)]);
         break;
       }
       case kSetPhase: {
@@ -330,7 +331,7 @@ class Generator {
       case kUpdateAction: {
         const auto id = action_id();
         const auto title = text("action");
-        const auto owner = any_member();
+        const auto owner = chance(3) ? std::string("idNobodyQ") : any_member();
         f = cmd::update_action(id, title, owner, date());
         break;
       }

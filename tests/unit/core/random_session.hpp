@@ -33,7 +33,7 @@ const std::vector<RandomMember>& random_members();  // The owner first; "idLateQ
 inline constexpr const char* kSecretPrefix = "SECRET";
 
 struct RandomSession {
-  Session session;                      // session.log: the accepted events, from RoomCreated.
+  Session session;  // session.log: the accepted events, from RoomCreated.
   std::size_t attempted = 0;
   std::map<int, std::size_t> accepted;  // By v1::Event::PayloadCase.
   std::map<Errc, std::size_t> rejected;

@@ -68,22 +68,28 @@ struct Row {
   std::string actor;
   v1::Phase phase = v1::PHASE_COLLECT;
   std::function<v1::ClientFrame(const Scene&)> command;
-  Errc expect = Errc::kOk;               // kOk: accepted.
-  bool hidden = false;                   // hide_ideas on and alice's hidden idea H posted.
-  bool tight = false;                    // tight_limits(): the board is full.
-  std::function<void(Scene&)> setup;     // After the phase is set.
+  Errc expect = Errc::kOk;            // kOk: accepted.
+  bool hidden = false;                // hide_ideas on and alice's hidden idea H posted.
+  bool tight = false;                 // tight_limits(): the board is full.
+  std::function<void(Scene&)> setup;  // After the phase is set.
   std::function<void(const Scene&, const v1::Event&)> then;  // Accepted: the state after.
 };
 
-void PrintTo(const Row& r, std::ostream* os) { *os << r.name; }
+void PrintTo(const Row& r, std::ostream* os) {
+  *os << r.name;
+}
 
-#define CMD(...) [](const Scene& sc) -> v1::ClientFrame { (void)sc; return __VA_ARGS__; }
+#define CMD(...)                           \
+  [](const Scene& sc) -> v1::ClientFrame { \
+    (void)sc;                              \
+    return __VA_ARGS__;                    \
+  }
 #define SETUP(...) [](Scene& sc) { __VA_ARGS__; }
-#define THEN(...)                                \
-  [](const Scene& sc, const v1::Event& ev) {     \
-    (void)sc;                                    \
-    (void)ev;                                    \
-    __VA_ARGS__;                                 \
+#define THEN(...)                            \
+  [](const Scene& sc, const v1::Event& ev) { \
+    (void)sc;                                \
+    (void)ev;                                \
+    __VA_ARGS__;                             \
   }
 
 Scene build(const Row& r) {
@@ -158,7 +164,9 @@ TEST_P(RulesRow, ValidatesAsDocumented) {
   }
 }
 
-std::string row_name(const ::testing::TestParamInfo<Row>& info) { return info.param.name; }
+std::string row_name(const ::testing::TestParamInfo<Row>& info) {
+  return info.param.name;
+}
 
 const std::string k4000(4000, 'c');
 const std::string k1000(1000, 'i');
@@ -325,8 +333,7 @@ std::vector<Row> set_phase_rows() {
        .actor = "fac",
        .command = CMD(cmd::set_phase(v1::PHASE_COLLECT, 10)),
        .then = THEN(const auto& p = sc.state().snapshot().phase();
-                    EXPECT_EQ(p.phase(), v1::PHASE_COLLECT);
-                    EXPECT_EQ(p.started_seq(), ev.seq());
+                    EXPECT_EQ(p.phase(), v1::PHASE_COLLECT); EXPECT_EQ(p.started_seq(), ev.seq());
                     EXPECT_EQ(p.ends_unix_ms(), kNow + 10 * kMinuteMs))},
       {.name = "TimerOf1440MinutesIsAllowed",
        .actor = "fac",
@@ -393,9 +400,8 @@ std::vector<Row> set_phase_rows() {
        .hidden = true,
        .then = THEN(const auto& rev = ev.phase_changed().revealed(); ASSERT_EQ(rev.size(), 1);
                     EXPECT_EQ(rev[0].idea_id(), sc.idea_h);
-                    EXPECT_EQ(rev[0].text(), "Alice's secret");
-                    ASSERT_EQ(rev[0].tags_size(), 1); EXPECT_EQ(rev[0].tags(0), "psst");
-                    EXPECT_FALSE(sc.idea(sc.idea_h)->hidden());
+                    EXPECT_EQ(rev[0].text(), "Alice's secret"); ASSERT_EQ(rev[0].tags_size(), 1);
+                    EXPECT_EQ(rev[0].tags(0), "psst"); EXPECT_FALSE(sc.idea(sc.idea_h)->hidden());
                     EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 0U))},
       {.name = "StayingInCollectRevealsNothing",
        .actor = "fac",
@@ -410,9 +416,9 @@ std::vector<Row> set_phase_rows() {
 // ---- SetVoting: facilitators, any open phase; budget 1..100, cap 0..budget, never below
 // votes already cast ----
 std::vector<Row> set_voting_rows() {
-  const auto alice_votes_a_a_b = SETUP(sc.s.must("alice", cmd::vote(sc.idea_a));
-                                       sc.s.must("alice", cmd::vote(sc.idea_a));
-                                       sc.s.must("alice", cmd::vote(sc.idea_b)));
+  const auto alice_votes_a_a_b =
+      SETUP(sc.s.must("alice", cmd::vote(sc.idea_a)); sc.s.must("alice", cmd::vote(sc.idea_a));
+            sc.s.must("alice", cmd::vote(sc.idea_b)));
   return {
       {.name = "FacilitatorSetsBudgetAndCap",
        .actor = "fac",
@@ -494,12 +500,12 @@ std::vector<Row> set_hide_ideas_rows() {
        .actor = "fac",
        .command = CMD(cmd::set_hide_ideas(false)),
        .hidden = true,
-       .then = THEN(const auto& rev = ev.hide_ideas_set().revealed(); ASSERT_EQ(rev.size(), 1);
-                    EXPECT_EQ(rev[0].idea_id(), sc.idea_h);
-                    EXPECT_EQ(rev[0].text(), "Alice's secret");
-                    EXPECT_FALSE(sc.idea(sc.idea_h)->hidden());
-                    EXPECT_FALSE(sc.state().snapshot().options().hide_ideas());
-                    EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 0U))},
+       .then =
+           THEN(const auto& rev = ev.hide_ideas_set().revealed(); ASSERT_EQ(rev.size(), 1);
+                EXPECT_EQ(rev[0].idea_id(), sc.idea_h); EXPECT_EQ(rev[0].text(), "Alice's secret");
+                EXPECT_FALSE(sc.idea(sc.idea_h)->hidden());
+                EXPECT_FALSE(sc.state().snapshot().options().hide_ideas());
+                EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 0U))},
       {.name = "TurningItOnAgainRevealsNothing",
        .actor = "fac",
        .command = CMD(cmd::set_hide_ideas(true)),
@@ -529,13 +535,13 @@ std::vector<Row> reveal_ideas_rows() {
        .actor = "fac",
        .command = CMD(cmd::reveal_ideas()),
        .hidden = true,
-       .then = THEN(const auto& rev = ev.ideas_revealed().revealed(); ASSERT_EQ(rev.size(), 1);
-                    EXPECT_EQ(rev[0].idea_id(), sc.idea_h);
-                    EXPECT_EQ(rev[0].text(), "Alice's secret");
-                    EXPECT_EQ(sc.idea(sc.idea_h)->text(), "Alice's secret");
-                    EXPECT_FALSE(sc.idea(sc.idea_h)->hidden());
-                    EXPECT_FALSE(sc.state().snapshot().options().hide_ideas());
-                    EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 0U))},
+       .then =
+           THEN(const auto& rev = ev.ideas_revealed().revealed(); ASSERT_EQ(rev.size(), 1);
+                EXPECT_EQ(rev[0].idea_id(), sc.idea_h); EXPECT_EQ(rev[0].text(), "Alice's secret");
+                EXPECT_EQ(sc.idea(sc.idea_h)->text(), "Alice's secret");
+                EXPECT_FALSE(sc.idea(sc.idea_h)->hidden());
+                EXPECT_FALSE(sc.state().snapshot().options().hide_ideas());
+                EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 0U))},
       {.name = "RevealWithNothingHiddenTurnsHidingOff",
        .actor = "owner",
        .command = CMD(cmd::reveal_ideas()),
@@ -566,23 +572,22 @@ std::vector<Row> post_idea_rows() {
       {.name = "ParticipantPostsAnIdea",
        .actor = "alice",
        .command = CMD(cmd::post_idea("Shorter standups", {"meetings", "time"})),
-       .then = THEN(const auto* idea = sc.idea(ev.seq()); ASSERT_NE(idea, nullptr);
-                    EXPECT_EQ(idea->text(), "Shorter standups"); ASSERT_EQ(idea->tags_size(), 2);
-                    EXPECT_EQ(idea->tags(1), "time");
-                    EXPECT_EQ(idea->author().member_id(), "alice");
-                    EXPECT_EQ(idea->author().display_name(), "Name of alice");
-                    EXPECT_FALSE(idea->hidden()); EXPECT_EQ(idea->created_unix_ms(), kNow);
-                    EXPECT_EQ(sc.member("alice").idea_count(), 2U);
-                    EXPECT_EQ(sc.member("alice").last_idea_seq(), ev.seq()))},
+       .then = THEN(
+           const auto* idea = sc.idea(ev.seq()); ASSERT_NE(idea, nullptr);
+           EXPECT_EQ(idea->text(), "Shorter standups"); ASSERT_EQ(idea->tags_size(), 2);
+           EXPECT_EQ(idea->tags(1), "time"); EXPECT_EQ(idea->author().member_id(), "alice");
+           EXPECT_EQ(idea->author().display_name(), "Name of alice"); EXPECT_FALSE(idea->hidden());
+           EXPECT_EQ(idea->created_unix_ms(), kNow); EXPECT_EQ(sc.member("alice").idea_count(), 2U);
+           EXPECT_EQ(sc.member("alice").last_idea_seq(), ev.seq()))},
       {.name = "FacilitatorPostsAnIdea", .actor = "fac", .command = CMD(cmd::post_idea("x"))},
       {.name = "OwnerPostsAnIdea", .actor = "owner", .command = CMD(cmd::post_idea("x"))},
       {.name = "WithHideIdeasOnTheIdeaIsHidden",
        .actor = "bob",
        .command = CMD(cmd::post_idea("Bob's secret")),
        .hidden = true,
-       .then = THEN(EXPECT_TRUE(ev.idea_posted().hidden());
-                    EXPECT_TRUE(sc.idea(ev.seq())->hidden());
-                    EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 2U))},
+       .then =
+           THEN(EXPECT_TRUE(ev.idea_posted().hidden()); EXPECT_TRUE(sc.idea(ev.seq())->hidden());
+                EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 2U))},
       {.name = "TextOf1000BytesAndFiveTagsOf32BytesAreAllowed",
        .actor = "bob",
        .command = CMD(cmd::post_idea(k1000, {k32, k32, k32, k32, k32}))},
@@ -728,10 +733,10 @@ std::vector<Row> edit_idea_rows() {
        .actor = "alice",
        .command = CMD(cmd::edit_idea(sc.idea_h, "Alice's secret v2")),
        .hidden = true,
-       .then = THEN(EXPECT_TRUE(ev.idea_edited().hidden());
-                    EXPECT_TRUE(sc.idea(sc.idea_h)->hidden());
-                    EXPECT_EQ(sc.idea(sc.idea_h)->text(), "Alice's secret v2");
-                    EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 1U))},
+       .then =
+           THEN(EXPECT_TRUE(ev.idea_edited().hidden()); EXPECT_TRUE(sc.idea(sc.idea_h)->hidden());
+                EXPECT_EQ(sc.idea(sc.idea_h)->text(), "Alice's secret v2");
+                EXPECT_EQ(sc.state().snapshot().hidden_idea_count(), 1U))},
       {.name = "EmptyTextIsInvalid",
        .actor = "alice",
        .command = CMD(cmd::edit_idea(sc.idea_a, "")),
@@ -777,12 +782,11 @@ std::vector<Row> delete_idea_rows() {
        .actor = "fac",
        .phase = v1::PHASE_GROUP,
        .command = CMD(cmd::delete_idea(sc.idea_a)),
-       .setup = SETUP(sc.s.must("fac", cmd::set_phase(v1::PHASE_VOTE));
-                      sc.s.must("alice", cmd::vote(sc.idea_a));
-                      sc.s.must("alice", cmd::vote(sc.idea_a));
-                      sc.s.must("alice", cmd::vote(sc.idea_b));
-                      sc.s.must("bob", cmd::vote(sc.idea_a));
-                      sc.s.must("fac", cmd::set_phase(v1::PHASE_GROUP))),
+       .setup =
+           SETUP(sc.s.must("fac", cmd::set_phase(v1::PHASE_VOTE));
+                 sc.s.must("alice", cmd::vote(sc.idea_a)); sc.s.must("alice", cmd::vote(sc.idea_a));
+                 sc.s.must("alice", cmd::vote(sc.idea_b)); sc.s.must("bob", cmd::vote(sc.idea_a));
+                 sc.s.must("fac", cmd::set_phase(v1::PHASE_GROUP))),
        .then = THEN(EXPECT_EQ(sc.member("alice").votes_cast(), 1U);
                     EXPECT_EQ(sc.member("bob").votes_cast(), 0U))},
       {.name = "AnotherParticipantIsDenied",
@@ -1180,12 +1184,11 @@ std::vector<Row> react_rows() {
        .actor = "bob",
        .phase = v1::PHASE_DISCUSS,
        .command = CMD(cmd::react(sc.idea_a, v1::REACTION_HEART)),
-       .then = THEN(const auto& r = sc.idea(sc.idea_a)->reactions(); ASSERT_EQ(r.size(), 2);
-                    EXPECT_EQ(r[0].reaction(), v1::REACTION_THUMBS_UP);
-                    EXPECT_EQ(r[0].member_id(), "alice");
-                    EXPECT_EQ(r[1].reaction(), v1::REACTION_HEART);
-                    EXPECT_EQ(r[1].member_id(), "bob");
-                    EXPECT_EQ(sc.member("bob").last_contribution_seq(), ev.seq()))},
+       .then = THEN(
+           const auto& r = sc.idea(sc.idea_a)->reactions(); ASSERT_EQ(r.size(), 2);
+           EXPECT_EQ(r[0].reaction(), v1::REACTION_THUMBS_UP); EXPECT_EQ(r[0].member_id(), "alice");
+           EXPECT_EQ(r[1].reaction(), v1::REACTION_HEART); EXPECT_EQ(r[1].member_id(), "bob");
+           EXPECT_EQ(sc.member("bob").last_contribution_seq(), ev.seq()))},
       {.name = "TwoMembersMayGiveTheSameReaction",
        .actor = "bob",
        .phase = v1::PHASE_VOTE,
@@ -1252,12 +1255,11 @@ std::vector<Row> vote_rows() {
        .actor = "alice",
        .phase = v1::PHASE_VOTE,
        .command = CMD(cmd::vote(sc.idea_b)),
-       .then = THEN(const auto* idea = sc.idea(sc.idea_b); EXPECT_EQ(idea->vote_count(), 1U);
-                    ASSERT_EQ(idea->votes_size(), 1);
-                    EXPECT_EQ(idea->votes(0).member_id(), "alice");
-                    EXPECT_EQ(idea->votes(0).count(), 1U);
-                    EXPECT_EQ(sc.member("alice").votes_cast(), 1U);
-                    EXPECT_EQ(sc.member("alice").last_vote_seq(), ev.seq()))},
+       .then = THEN(
+           const auto* idea = sc.idea(sc.idea_b); EXPECT_EQ(idea->vote_count(), 1U);
+           ASSERT_EQ(idea->votes_size(), 1); EXPECT_EQ(idea->votes(0).member_id(), "alice");
+           EXPECT_EQ(idea->votes(0).count(), 1U); EXPECT_EQ(sc.member("alice").votes_cast(), 1U);
+           EXPECT_EQ(sc.member("alice").last_vote_seq(), ev.seq()))},
       {.name = "FacilitatorVotes",
        .actor = "fac",
        .phase = v1::PHASE_VOTE,
@@ -1267,11 +1269,11 @@ std::vector<Row> vote_rows() {
        .phase = v1::PHASE_VOTE,
        .command = CMD(cmd::vote(sc.idea_a)),
        .setup = SETUP(votes(sc, "bob", {sc.idea_a}); votes(sc, "owner", {sc.idea_a})),
-       .then = THEN(const auto* idea = sc.idea(sc.idea_a); EXPECT_EQ(idea->vote_count(), 3U);
-                    ASSERT_EQ(idea->votes_size(), 3);
-                    EXPECT_EQ(idea->votes(0).member_id(), "alice");
-                    EXPECT_EQ(idea->votes(1).member_id(), "bob");
-                    EXPECT_EQ(idea->votes(2).member_id(), "owner"))},
+       .then =
+           THEN(const auto* idea = sc.idea(sc.idea_a); EXPECT_EQ(idea->vote_count(), 3U);
+                ASSERT_EQ(idea->votes_size(), 3); EXPECT_EQ(idea->votes(0).member_id(), "alice");
+                EXPECT_EQ(idea->votes(1).member_id(), "bob");
+                EXPECT_EQ(idea->votes(2).member_id(), "owner"))},
       {.name = "ObserverIsDenied",
        .actor = "obs",
        .phase = v1::PHASE_VOTE,
@@ -1317,21 +1319,19 @@ std::vector<Row> vote_rows() {
        .phase = v1::PHASE_VOTE,
        .command = CMD(cmd::vote(sc.idea_b)),
        .expect = Errc::kVoteBudgetExceeded,
-       .setup = SETUP(votes(sc, "alice", {sc.idea_a, sc.idea_a, sc.idea_a, sc.idea_b,
-                                          sc.idea_b}))},
+       .setup = SETUP(votes(sc, "alice", {sc.idea_a, sc.idea_a, sc.idea_a, sc.idea_b, sc.idea_b}))},
       {.name = "TheBudgetIsPerMember",
        .actor = "bob",
        .phase = v1::PHASE_VOTE,
        .command = CMD(cmd::vote(sc.idea_b)),
-       .setup = SETUP(votes(sc, "alice", {sc.idea_a, sc.idea_a, sc.idea_a, sc.idea_b,
-                                          sc.idea_b}))},
+       .setup = SETUP(votes(sc, "alice", {sc.idea_a, sc.idea_a, sc.idea_a, sc.idea_b, sc.idea_b}))},
       {.name = "ALoweredBudgetIsEnforced",
        .actor = "alice",
        .phase = v1::PHASE_VOTE,
        .command = CMD(cmd::vote(sc.idea_a)),
        .expect = Errc::kVoteBudgetExceeded,
-       .setup = SETUP(sc.s.must("fac", cmd::set_voting(2));
-                      votes(sc, "alice", {sc.idea_a, sc.idea_b}))},
+       .setup =
+           SETUP(sc.s.must("fac", cmd::set_voting(2)); votes(sc, "alice", {sc.idea_a, sc.idea_b}))},
       {.name = "PerIdeaCapIsVoteCapExceeded",
        .actor = "alice",
        .phase = v1::PHASE_VOTE,
@@ -1379,8 +1379,7 @@ std::vector<Row> unvote_rows() {
        .command = CMD(cmd::unvote(sc.idea_a)),
        .setup = SETUP(votes(sc, "alice", {sc.idea_a}); votes(sc, "bob", {sc.idea_a})),
        .then = THEN(const auto* idea = sc.idea(sc.idea_a); EXPECT_EQ(idea->vote_count(), 1U);
-                    ASSERT_EQ(idea->votes_size(), 1);
-                    EXPECT_EQ(idea->votes(0).member_id(), "bob");
+                    ASSERT_EQ(idea->votes_size(), 1); EXPECT_EQ(idea->votes(0).member_id(), "bob");
                     EXPECT_EQ(sc.member("alice").votes_cast(), 0U))},
       {.name = "WithoutAVoteIsNoVoteToRetract",
        .actor = "bob",
@@ -1404,9 +1403,9 @@ std::vector<Row> unvote_rows() {
        .phase = v1::PHASE_DISCUSS,
        .command = CMD(cmd::unvote(sc.idea_a)),
        .expect = Errc::kWrongPhase,
-       .setup = SETUP(sc.s.must("fac", cmd::set_phase(v1::PHASE_VOTE));
-                      votes(sc, "alice", {sc.idea_a});
-                      sc.s.must("fac", cmd::set_phase(v1::PHASE_DISCUSS)))},
+       .setup =
+           SETUP(sc.s.must("fac", cmd::set_phase(v1::PHASE_VOTE)); votes(sc, "alice", {sc.idea_a});
+                 sc.s.must("fac", cmd::set_phase(v1::PHASE_DISCUSS)))},
       {.name = "DoneIsRoomClosed",
        .actor = "alice",
        .phase = v1::PHASE_DONE,
@@ -1435,13 +1434,12 @@ std::vector<Row> create_action_rows() {
        .actor = "fac",
        .phase = v1::PHASE_DISCUSS,
        .command = CMD(cmd::create_action("Write the doc", "bob", "2026-03-31", sc.idea_b)),
-       .then = THEN(const auto* a = sc.state().find_action(ev.seq()); ASSERT_NE(a, nullptr);
-                    EXPECT_EQ(a->title(), "Write the doc");
-                    EXPECT_EQ(a->owner().member_id(), "bob");
-                    EXPECT_EQ(a->owner().display_name(), "Name of bob");
-                    EXPECT_EQ(a->due_date(), "2026-03-31");
-                    EXPECT_EQ(a->status(), v1::ACTION_STATUS_OPEN);
-                    EXPECT_EQ(a->idea_id(), sc.idea_b); EXPECT_EQ(a->created_unix_ms(), kNow))},
+       .then = THEN(
+           const auto* a = sc.state().find_action(ev.seq()); ASSERT_NE(a, nullptr);
+           EXPECT_EQ(a->title(), "Write the doc"); EXPECT_EQ(a->owner().member_id(), "bob");
+           EXPECT_EQ(a->owner().display_name(), "Name of bob");
+           EXPECT_EQ(a->due_date(), "2026-03-31"); EXPECT_EQ(a->status(), v1::ACTION_STATUS_OPEN);
+           EXPECT_EQ(a->idea_id(), sc.idea_b); EXPECT_EQ(a->created_unix_ms(), kNow))},
       {.name = "OwnerCreatesOneInCollectWithoutDateOrIdea",
        .actor = "owner",
        .command = CMD(cmd::create_action("t", "alice")),
@@ -1516,12 +1514,11 @@ std::vector<Row> update_action_rows() {
        .actor = "fac",
        .phase = v1::PHASE_DISCUSS,
        .command = CMD(cmd::update_action(sc.action_alice, "Fix CI for good", "bob", "2026-04-01")),
-       .then = THEN(const auto* a = sc.state().find_action(sc.action_alice);
-                    EXPECT_EQ(a->title(), "Fix CI for good");
-                    EXPECT_EQ(a->owner().member_id(), "bob");
-                    EXPECT_EQ(a->due_date(), "2026-04-01");
-                    EXPECT_EQ(a->status(), v1::ACTION_STATUS_OPEN);
-                    EXPECT_EQ(a->idea_id(), sc.idea_a))},
+       .then = THEN(
+           const auto* a = sc.state().find_action(sc.action_alice);
+           EXPECT_EQ(a->title(), "Fix CI for good"); EXPECT_EQ(a->owner().member_id(), "bob");
+           EXPECT_EQ(a->due_date(), "2026-04-01"); EXPECT_EQ(a->status(), v1::ACTION_STATUS_OPEN);
+           EXPECT_EQ(a->idea_id(), sc.idea_a))},
       {.name = "AnEmptyDueDateClearsIt",
        .actor = "owner",
        .command = CMD(cmd::update_action(sc.action_alice, "Fix CI", "alice", "")),
@@ -1572,16 +1569,16 @@ std::vector<Row> set_action_status_rows() {
        .actor = "alice",
        .phase = v1::PHASE_DISCUSS,
        .command = CMD(cmd::set_action_status(sc.action_alice, v1::ACTION_STATUS_DONE)),
-       .then = THEN(EXPECT_EQ(sc.state().find_action(sc.action_alice)->status(),
-                              v1::ACTION_STATUS_DONE))},
+       .then = THEN(
+           EXPECT_EQ(sc.state().find_action(sc.action_alice)->status(), v1::ACTION_STATUS_DONE))},
       {.name = "TheActionsOwnerReopensIt",
        .actor = "alice",
        .phase = v1::PHASE_DISCUSS,
        .command = CMD(cmd::set_action_status(sc.action_alice, v1::ACTION_STATUS_OPEN)),
        .setup = SETUP(
            sc.s.must("alice", cmd::set_action_status(sc.action_alice, v1::ACTION_STATUS_DONE))),
-       .then = THEN(EXPECT_EQ(sc.state().find_action(sc.action_alice)->status(),
-                              v1::ACTION_STATUS_OPEN))},
+       .then = THEN(
+           EXPECT_EQ(sc.state().find_action(sc.action_alice)->status(), v1::ACTION_STATUS_OPEN))},
       {.name = "FacilitatorSetsAnyActionsStatus",
        .actor = "fac",
        .phase = v1::PHASE_VOTE,
@@ -1599,6 +1596,13 @@ std::vector<Row> set_action_status_rows() {
        .phase = v1::PHASE_DISCUSS,
        .command = CMD(cmd::set_action_status(sc.action_alice, v1::ACTION_STATUS_DONE)),
        .expect = Errc::kPermissionDenied},
+      // Observers are read-only, even on an action they own.
+      {.name = "TheOwnerTurnedObserverIsDenied",
+       .actor = "alice",
+       .phase = v1::PHASE_DISCUSS,
+       .command = CMD(cmd::set_action_status(sc.action_alice, v1::ACTION_STATUS_DONE)),
+       .expect = Errc::kPermissionDenied,
+       .setup = SETUP(sc.s.must("owner", cmd::set_role("alice", v1::ROLE_OBSERVER)))},
       {.name = "DoneIsRoomClosed",
        .actor = "alice",
        .phase = v1::PHASE_DONE,
@@ -1633,23 +1637,16 @@ INSTANTIATE_TEST_SUITE_P(SetPhase, RulesRow, ::testing::ValuesIn(set_phase_rows(
 INSTANTIATE_TEST_SUITE_P(SetVoting, RulesRow, ::testing::ValuesIn(set_voting_rows()), row_name);
 INSTANTIATE_TEST_SUITE_P(SetHideIdeas, RulesRow, ::testing::ValuesIn(set_hide_ideas_rows()),
                          row_name);
-INSTANTIATE_TEST_SUITE_P(RevealIdeas, RulesRow, ::testing::ValuesIn(reveal_ideas_rows()),
-                         row_name);
+INSTANTIATE_TEST_SUITE_P(RevealIdeas, RulesRow, ::testing::ValuesIn(reveal_ideas_rows()), row_name);
 INSTANTIATE_TEST_SUITE_P(PostIdea, RulesRow, ::testing::ValuesIn(post_idea_rows()), row_name);
 INSTANTIATE_TEST_SUITE_P(EditIdea, RulesRow, ::testing::ValuesIn(edit_idea_rows()), row_name);
-INSTANTIATE_TEST_SUITE_P(DeleteIdea, RulesRow, ::testing::ValuesIn(delete_idea_rows()),
-                         row_name);
+INSTANTIATE_TEST_SUITE_P(DeleteIdea, RulesRow, ::testing::ValuesIn(delete_idea_rows()), row_name);
 INSTANTIATE_TEST_SUITE_P(MoveIdea, RulesRow, ::testing::ValuesIn(move_idea_rows()), row_name);
-INSTANTIATE_TEST_SUITE_P(CreateGroup, RulesRow, ::testing::ValuesIn(create_group_rows()),
-                         row_name);
-INSTANTIATE_TEST_SUITE_P(RenameGroup, RulesRow, ::testing::ValuesIn(rename_group_rows()),
-                         row_name);
-INSTANTIATE_TEST_SUITE_P(MergeGroups, RulesRow, ::testing::ValuesIn(merge_groups_rows()),
-                         row_name);
-INSTANTIATE_TEST_SUITE_P(DeleteGroup, RulesRow, ::testing::ValuesIn(delete_group_rows()),
-                         row_name);
-INSTANTIATE_TEST_SUITE_P(PostComment, RulesRow, ::testing::ValuesIn(post_comment_rows()),
-                         row_name);
+INSTANTIATE_TEST_SUITE_P(CreateGroup, RulesRow, ::testing::ValuesIn(create_group_rows()), row_name);
+INSTANTIATE_TEST_SUITE_P(RenameGroup, RulesRow, ::testing::ValuesIn(rename_group_rows()), row_name);
+INSTANTIATE_TEST_SUITE_P(MergeGroups, RulesRow, ::testing::ValuesIn(merge_groups_rows()), row_name);
+INSTANTIATE_TEST_SUITE_P(DeleteGroup, RulesRow, ::testing::ValuesIn(delete_group_rows()), row_name);
+INSTANTIATE_TEST_SUITE_P(PostComment, RulesRow, ::testing::ValuesIn(post_comment_rows()), row_name);
 INSTANTIATE_TEST_SUITE_P(DeleteComment, RulesRow, ::testing::ValuesIn(delete_comment_rows()),
                          row_name);
 INSTANTIATE_TEST_SUITE_P(React, RulesRow, ::testing::ValuesIn(react_rows()), row_name);
@@ -1659,19 +1656,20 @@ INSTANTIATE_TEST_SUITE_P(CreateAction, RulesRow, ::testing::ValuesIn(create_acti
                          row_name);
 INSTANTIATE_TEST_SUITE_P(UpdateAction, RulesRow, ::testing::ValuesIn(update_action_rows()),
                          row_name);
-INSTANTIATE_TEST_SUITE_P(SetActionStatus, RulesRow,
-                         ::testing::ValuesIn(set_action_status_rows()), row_name);
+INSTANTIATE_TEST_SUITE_P(SetActionStatus, RulesRow, ::testing::ValuesIn(set_action_status_rows()),
+                         row_name);
 
 // ---- The table itself ----
 
 std::vector<Row> all_rows() {
   std::vector<Row> all;
-  for (auto rows : {chat_rows(), set_goal_rows(), set_role_rows(), set_phase_rows(),
-                    set_voting_rows(), set_hide_ideas_rows(), reveal_ideas_rows(),
-                    post_idea_rows(), edit_idea_rows(), delete_idea_rows(), move_idea_rows(),
-                    create_group_rows(), rename_group_rows(), merge_groups_rows(),
-                    delete_group_rows(), post_comment_rows(), delete_comment_rows(),
-                    react_rows(), vote_rows(), unvote_rows(), create_action_rows(),
+  for (auto rows : {chat_rows(),          set_goal_rows(),         set_role_rows(),
+                    set_phase_rows(),     set_voting_rows(),       set_hide_ideas_rows(),
+                    reveal_ideas_rows(),  post_idea_rows(),        edit_idea_rows(),
+                    delete_idea_rows(),   move_idea_rows(),        create_group_rows(),
+                    rename_group_rows(),  merge_groups_rows(),     delete_group_rows(),
+                    post_comment_rows(),  delete_comment_rows(),   react_rows(),
+                    vote_rows(),          unvote_rows(),           create_action_rows(),
                     update_action_rows(), set_action_status_rows()}) {
     all.insert(all.end(), rows.begin(), rows.end());
   }
@@ -1773,22 +1771,21 @@ TEST(Rules, CreateRoomValidatesIdTitleAndGoal) {
   EXPECT_TRUE(invalid([](v1::CreateRoom& c) { c.set_room_id("Team Retro"); }));
   EXPECT_TRUE(invalid([](v1::CreateRoom& c) { c.set_room_id(""); }));
   EXPECT_TRUE(invalid([](v1::CreateRoom& c) { c.set_title(std::string(201, 't')); }));
+  EXPECT_TRUE(
+      invalid([](v1::CreateRoom& c) { c.mutable_goal()->set_objective(std::string(501, 'o')); }));
   EXPECT_TRUE(invalid(
-      [](v1::CreateRoom& c) { c.mutable_goal()->set_objective(std::string(501, 'o')); }));
-  EXPECT_TRUE(invalid([](v1::CreateRoom& c) {
-    c.mutable_goal()->set_success_criteria(std::string(1001, 'c'));
-  }));
+      [](v1::CreateRoom& c) { c.mutable_goal()->set_success_criteria(std::string(1001, 'c')); }));
   EXPECT_FALSE(invalid([](v1::CreateRoom& c) { c.set_title(std::string(200, 't')); }));
 }
 
 TEST(Rules, IsValidDateAcceptsOnlyRealCalendarDays) {
-  for (const char* d : {"2026-01-01", "2026-12-31", "2024-02-29", "2000-02-29", "1970-01-01",
-                        "2026-04-30"}) {
+  for (const char* d :
+       {"2026-01-01", "2026-12-31", "2024-02-29", "2000-02-29", "1970-01-01", "2026-04-30"}) {
     EXPECT_TRUE(is_valid_date(d)) << d;
   }
-  for (const char* d : {"2026-02-30", "2026-13-01", "26-1-1", "2026-1-01", "2026-01-1",
-                        "1900-02-29", "2100-02-29", "2026-04-31", "2026-00-10", "1969-12-31",
-                        "2026-01-01 ", "2026_01_01", "", "abcd-ef-gh"}) {
+  for (const char* d :
+       {"2026-02-30", "2026-13-01", "26-1-1", "2026-1-01", "2026-01-1", "1900-02-29", "2100-02-29",
+        "2026-04-31", "2026-00-10", "1969-12-31", "2026-01-01 ", "2026_01_01", "", "abcd-ef-gh"}) {
     EXPECT_FALSE(is_valid_date(d)) << d;
   }
 }

@@ -55,7 +55,7 @@ const RandomSession& vis_session(const VisCase& c) {
   if (it == cache.end()) {
     it = cache
              .emplace(key, random_session({.seed = c.seed,
-                                           .commands = 2000,
+                                           .commands = 1500,
                                            .anonymous = c.anonymous,
                                            .hide_ideas = c.hide_ideas}))
              .first;
@@ -141,7 +141,7 @@ TEST(Visibility, MirrorOfRedactedEventsEqualsTheRedactedBoardAfterEveryEvent) {
     }
     return s;
   }();
-  EXPECT_GT(steps, 50'000U);
+  EXPECT_GT(steps, 40'000U);
 }
 
 // ---- Hidden ideas ----
@@ -185,6 +185,14 @@ TEST(Visibility, HiddenTextReachesOnlyItsAuthorUntilRevealed) {
           hidden.push_back(&idea);
         }
       }
+      bool uncovered = false;
+      for (const auto& [id, author] : was_hidden) {
+        const auto* idea = full.find_idea(id);
+        uncovered = uncovered || (idea != nullptr && !idea->hidden());
+      }
+      if (hidden.empty() && !uncovered) {
+        continue;  // Nothing is hidden, nothing was revealed: nothing to check at this step.
+      }
       const bool sample_exports = !hidden.empty() && (hidden_steps++ % 10 == 0);
       for (const auto& v : viewers()) {
         const std::string ev_bytes = deterministic_bytes(redact_event(e, v, anonymous));
@@ -200,7 +208,7 @@ TEST(Visibility, HiddenTextReachesOnlyItsAuthorUntilRevealed) {
         for (const auto* idea : hidden) {
           if (!v.empty() && idea->author().member_id() == v) {
             // The author sees their own hidden idea.
-            EXPECT_TRUE(contains(board_bytes, idea->text()));
+            ASSERT_TRUE(contains(board_bytes, idea->text()));
             continue;
           }
           auto it = rs.markers.find(idea->idea_id());
@@ -223,10 +231,10 @@ TEST(Visibility, HiddenTextReachesOnlyItsAuthorUntilRevealed) {
             continue;  // Deleted, or still hidden.
           }
           ASSERT_TRUE(is_reveal(e)) << "idea " << id << " uncovered by " << payload_name(e);
-          EXPECT_TRUE(contains(ev_bytes, idea->text())) << "viewer \"" << v << "\"";
-          EXPECT_TRUE(contains(board_bytes, idea->text())) << "viewer \"" << v << "\"";
-          EXPECT_TRUE(contains(export_body(board, v1::EXPORT_FORMAT_MARKDOWN),
-                               marker_of(idea->text())));
+          ASSERT_TRUE(contains(ev_bytes, idea->text())) << "viewer \"" << v << "\"";
+          ASSERT_TRUE(contains(board_bytes, idea->text())) << "viewer \"" << v << "\"";
+          ASSERT_TRUE(
+              contains(export_body(board, v1::EXPORT_FORMAT_MARKDOWN), marker_of(idea->text())));
           if (v.empty()) {
             ++reveals[payload_name(e)];
           }
@@ -234,7 +242,7 @@ TEST(Visibility, HiddenTextReachesOnlyItsAuthorUntilRevealed) {
       }
     }
   }
-  EXPECT_GT(hidden_checks, 10'000U);
+  EXPECT_GT(hidden_checks, 2'000U);
   EXPECT_GT(export_checks, 100U);
   // All three ways to reveal happened (leaving collect, hide_ideas off, RevealIdeas).
   EXPECT_GT(reveals["phase_changed"], 0U);
@@ -285,8 +293,8 @@ TEST(Visibility, AnonymousAuthorsReachOnlyThemselves) {
         const std::string bytes = deterministic_bytes(redact_event(e, v, true));
         if (content) {
           const bool own = v == actor;
-          EXPECT_EQ(contains(bytes, actor), own) << payload_name(e) << " to \"" << v << "\"";
-          EXPECT_EQ(contains(bytes, actor_name), own) << payload_name(e) << " to \"" << v << "\"";
+          ASSERT_EQ(contains(bytes, actor), own) << payload_name(e) << " to \"" << v << "\"";
+          ASSERT_EQ(contains(bytes, actor_name), own) << payload_name(e) << " to \"" << v << "\"";
         }
         if (i % 7 != 0) {
           continue;  // The board is checked on a sample of the steps.
@@ -299,29 +307,29 @@ TEST(Visibility, AnonymousAuthorsReachOnlyThemselves) {
               continue;
             }
             ASSERT_FALSE(contains(idea_bytes, m.id)) << m.id << " in an idea for \"" << v << "\"";
-            ASSERT_FALSE(contains(idea_bytes, m.name)) << m.name << " in an idea for \"" << v
-                                                       << "\"";
+            ASSERT_FALSE(contains(idea_bytes, m.name))
+                << m.name << " in an idea for \"" << v << "\"";
           }
         }
         for (int r = 0; r < board.roster_size(); ++r) {
           const auto& got = board.roster(r);
           const auto& real = full.snapshot().roster(r);
           if (!v.empty() && got.member().member_id() == v) {
-            EXPECT_EQ(deterministic_bytes(got), deterministic_bytes(real));
+            ASSERT_EQ(deterministic_bytes(got), deterministic_bytes(real));
             continue;
           }
-          EXPECT_EQ(got.chat_message_count() + got.last_contribution_seq() + got.idea_count() +
+          ASSERT_EQ(got.chat_message_count() + got.last_contribution_seq() + got.idea_count() +
                         got.votes_cast() + got.last_idea_seq() + got.last_vote_seq(),
                     0U)
               << got.member().member_id() << " for \"" << v << "\"";
-          EXPECT_EQ(got.role(), real.role());  // Membership and roles stay public.
+          ASSERT_EQ(got.role(), real.role());  // Membership and roles stay public.
         }
       }
     }
   }
-  for (const char* type : {"chat_posted", "idea_posted", "idea_edited", "idea_deleted",
-                           "idea_moved", "comment_posted", "comment_deleted", "reaction_set",
-                           "vote_cast", "vote_retracted"}) {
+  for (const char* type :
+       {"chat_posted", "idea_posted", "idea_edited", "idea_deleted", "idea_moved", "comment_posted",
+        "comment_deleted", "reaction_set", "vote_cast", "vote_retracted"}) {
     EXPECT_GT(checked[type], 0U) << type;
   }
 }
@@ -346,14 +354,14 @@ TEST(Visibility, NeedsRedactionMatchesTheBytesAndThereAreAtMostTwoClasses) {
         classes.insert(bytes);
         differs = differs || bytes != full;
         if (v == e.actor().member_id()) {
-          EXPECT_EQ(bytes, full) << payload_name(e) << ": the actor gets the full event";
+          ASSERT_EQ(bytes, full) << payload_name(e) << ": the actor gets the full event";
         } else {
           others.insert(bytes);
         }
       }
-      EXPECT_EQ(needs_redaction(e, c.anonymous), differs) << payload_name(e);
-      EXPECT_EQ(others.size(), 1U) << payload_name(e);
-      EXPECT_LE(classes.size(), 2U) << payload_name(e);
+      ASSERT_EQ(needs_redaction(e, c.anonymous), differs) << payload_name(e);
+      ASSERT_EQ(others.size(), 1U) << payload_name(e);
+      ASSERT_LE(classes.size(), 2U) << payload_name(e);
       ++(differs ? redacted : plain);
     }
   }
@@ -401,7 +409,7 @@ TEST(Visibility, HiddenIdeaIsHiddenInEveryExportFormatUntilRevealed) {
     }
     EXPECT_TRUE(contains(export_body(red, v1::EXPORT_FORMAT_MARKDOWN), "_(hidden idea)_"));
     EXPECT_TRUE(contains(export_body(red, v1::EXPORT_FORMAT_MARKDOWN),
-                         "(from: (hidden idea))"));  // The action item's link.
+                         "(from: \\(hidden idea\\))"));  // The action item's link.
     EXPECT_TRUE(contains(export_body(red, v1::EXPORT_FORMAT_CSV), ",(hidden idea),"));
   }
   const auto own = redact_snapshot(board, "alice");
@@ -451,8 +459,8 @@ struct AnonScene {
 AnonScene anon_scene(bool anonymous) {
   AnonScene a;
   auto& s = a.s;
-  s.display_names = {{"idOwnerQ", "nmOwnerQ"}, {"idAuthorQ", "nmAuthorQ"},
-                     {"idOtherQ", "nmOtherQ"}};
+  s.display_names = {
+      {"idOwnerQ", "nmOwnerQ"}, {"idAuthorQ", "nmAuthorQ"}, {"idOtherQ", "nmOtherQ"}};
   s.create("idOwnerQ", anonymous);
   s.join("idAuthorQ");
   s.join("idOtherQ");
@@ -506,10 +514,10 @@ TEST(Visibility, AnonymousAuthorIsHiddenFromEveryoneElseInEventsBoardAndExports)
     const auto own = deterministic_bytes(redact_event(e, "idAuthorQ", true));
     EXPECT_TRUE(contains(own, "idAuthorQ") && contains(own, "nmAuthorQ")) << payload_name(e);
   }
-  EXPECT_EQ(types, (std::set<std::string>{"chat_posted", "idea_posted", "idea_edited",
-                                          "idea_deleted", "idea_moved", "comment_posted",
-                                          "comment_deleted", "reaction_set", "vote_cast",
-                                          "vote_retracted"}));
+  EXPECT_EQ(types,
+            (std::set<std::string>{"chat_posted", "idea_posted", "idea_edited", "idea_deleted",
+                                   "idea_moved", "comment_posted", "comment_deleted",
+                                   "reaction_set", "vote_cast", "vote_retracted"}));
 
   for (const char* v : {"idOtherQ", "idOwnerQ", ""}) {
     SCOPED_TRACE(std::string("viewer ") + v);
