@@ -45,6 +45,8 @@ class Outbox {
   [[nodiscard]] bool overflowed() const noexcept { return overflowed_; }
   [[nodiscard]] std::size_t queued_bytes() const noexcept { return queued_bytes_; }
   [[nodiscard]] std::size_t queued_items() const noexcept { return queue_.size(); }
+  // The i-th queued payload (0 = oldest), for inspection: tests check recipients share buffers.
+  [[nodiscard]] const PayloadPtr& queued(std::size_t i) const { return queue_.at(i); }
   [[nodiscard]] codec::Encoding encoding() const noexcept { return encoding_; }
   // Stop accepting (connection closing).
   void close();

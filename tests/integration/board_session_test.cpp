@@ -32,7 +32,9 @@ v1::Reply act(TestClient& c, const Fill& fill) {
   return c.request(std::move(f));
 }
 
-v1::ErrorCode code_of(const v1::Reply& r) { return r.has_error() ? r.error().code() : v1::ERROR_CODE_UNSPECIFIED; }
+v1::ErrorCode code_of(const v1::Reply& r) {
+  return r.has_error() ? r.error().code() : v1::ERROR_CODE_UNSPECIFIED;
+}
 
 struct Person {
   std::string id;
@@ -141,7 +143,8 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
     for (char k : {'a', 'b'}) {
       auto r = act(p(i), [&](auto& f) {
         f.mutable_post_idea()->set_room_id(kRoom);
-        f.mutable_post_idea()->set_text("idea-" + std::to_string(i) + k + " from p" + std::to_string(i));
+        f.mutable_post_idea()->set_text("idea-" + std::to_string(i) + k + " from p" +
+                                        std::to_string(i));
       });
       ASSERT_FALSE(r.has_error()) << r.ShortDebugString();
       ideas.push_back(r.seq());
@@ -153,10 +156,11 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
   EXPECT_FALSE(received_text(*fran_, "idea-1a")) << "hidden text reached the facilitator";
   EXPECT_EQ(mirror_of(p(2)).snapshot().hidden_idea_count(), 10U);
   // Participants cannot run the session.
-  EXPECT_EQ(code_of(act(p(3), [](auto& f) {
-              f.mutable_set_phase()->set_room_id(kRoom);
-              f.mutable_set_phase()->set_phase(v1::PHASE_GROUP);
-            })),
+  EXPECT_EQ(code_of(act(p(3),
+                        [](auto& f) {
+                          f.mutable_set_phase()->set_room_id(kRoom);
+                          f.mutable_set_phase()->set_phase(v1::PHASE_GROUP);
+                        })),
             v1::ERROR_CODE_PERMISSION_DENIED);
 
   // Group: leaving collect reveals every idea to everyone.
@@ -197,22 +201,25 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
       });
       ASSERT_FALSE(r.has_error()) << "p" << i << " vote " << v << ": " << r.ShortDebugString();
     }
-    EXPECT_EQ(code_of(act(p(i), [&](auto& f) {
-                f.mutable_vote()->set_room_id(kRoom);
-                f.mutable_vote()->set_idea_id(ideas[0]);
-              })),
+    EXPECT_EQ(code_of(act(p(i),
+                          [&](auto& f) {
+                            f.mutable_vote()->set_room_id(kRoom);
+                            f.mutable_vote()->set_idea_id(ideas[0]);
+                          })),
               v1::ERROR_CODE_VOTE_BUDGET_EXCEEDED);
   }
-  EXPECT_EQ(code_of(act(p(1), [&](auto& f) {
-              f.mutable_unvote()->set_room_id(kRoom);
-              f.mutable_unvote()->set_idea_id(ideas[9]);
-            })),
+  EXPECT_EQ(code_of(act(p(1),
+                        [&](auto& f) {
+                          f.mutable_unvote()->set_room_id(kRoom);
+                          f.mutable_unvote()->set_idea_id(ideas[9]);
+                        })),
             v1::ERROR_CODE_NO_VOTE_TO_RETRACT);
   // The budget cannot drop below the 3 votes each has cast.
-  EXPECT_EQ(code_of(act(*fran_, [](auto& f) {
-              f.mutable_set_voting()->set_room_id(kRoom);
-              f.mutable_set_voting()->set_budget(2);
-            })),
+  EXPECT_EQ(code_of(act(*fran_,
+                        [](auto& f) {
+                          f.mutable_set_voting()->set_room_id(kRoom);
+                          f.mutable_set_voting()->set_budget(2);
+                        })),
             v1::ERROR_CODE_BUDGET_BELOW_VOTES_CAST);
 
   // Discuss: feedback, reactions, action items.
@@ -236,11 +243,12 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
     a->set_idea_id(ideas[0]);
   });
   ASSERT_FALSE(action.has_error()) << action.ShortDebugString();
-  EXPECT_EQ(code_of(act(p(2), [&](auto& f) {
-              f.mutable_set_action_status()->set_room_id(kRoom);
-              f.mutable_set_action_status()->set_action_id(action.seq());
-              f.mutable_set_action_status()->set_status(v1::ACTION_STATUS_DONE);
-            })),
+  EXPECT_EQ(code_of(act(p(2),
+                        [&](auto& f) {
+                          f.mutable_set_action_status()->set_room_id(kRoom);
+                          f.mutable_set_action_status()->set_action_id(action.seq());
+                          f.mutable_set_action_status()->set_status(v1::ACTION_STATUS_DONE);
+                        })),
             v1::ERROR_CODE_PERMISSION_DENIED);
   ASSERT_FALSE(act(p(1), [&](auto& f) {
                  f.mutable_set_action_status()->set_room_id(kRoom);
@@ -250,10 +258,11 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
 
   // Done: closed to writes.
   const auto done_at = set_phase(v1::PHASE_DONE);
-  EXPECT_EQ(code_of(act(p(4), [](auto& f) {
-              f.mutable_post_chat()->set_room_id(kRoom);
-              f.mutable_post_chat()->set_text("one more thing");
-            })),
+  EXPECT_EQ(code_of(act(p(4),
+                        [](auto& f) {
+                          f.mutable_post_chat()->set_room_id(kRoom);
+                          f.mutable_post_chat()->set_text("one more thing");
+                        })),
             v1::ERROR_CODE_ROOM_CLOSED);
   settle(done_at);
 
@@ -264,7 +273,8 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
     const auto mirror = mirror_of(c);
     const auto view = server_view(server_, id);
     EXPECT_EQ(mirror.serialize(), board::deterministic_bytes(view))
-        << "mirror: " << mirror.snapshot().ShortDebugString() << "\nserver: " << view.ShortDebugString();
+        << "mirror: " << mirror.snapshot().ShortDebugString()
+        << "\nserver: " << view.ShortDebugString();
     const auto* me = mirror.find_member(id);
     ASSERT_NE(me, nullptr);
     if (id != "fran") {
@@ -286,15 +296,18 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
   const auto& md = exported.export_().body();
   EXPECT_NE(md.find("Find three ways to shorten the sales cycle"), std::string::npos) << md;
   EXPECT_NE(md.find("**idea\\-1a from p1** (10 votes)"), std::string::npos) << md;
-  EXPECT_NE(md.find("Draft the quote template: Name of p1, due 2026-12-04"), std::string::npos) << md;
-  const auto http = http_get(server_.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=csv");
+  EXPECT_NE(md.find("Draft the quote template: Name of p1, due 2026-12-04"), std::string::npos)
+      << md;
+  const auto http =
+      http_get(server_.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=csv");
   EXPECT_EQ(http.status, 200U);
   EXPECT_EQ(http.content_type, "text/csv; charset=utf-8");
   EXPECT_NE(http.content_disposition.find("q3-kickoff.csv"), std::string::npos);
   EXPECT_NE(http.body.find("idea-1a from p1,Name of p1,10"), std::string::npos) << http.body;
   EXPECT_EQ(http_get(server_.port(), "/api/v1/rooms/nope/export?format=md").status, 404U);
-  EXPECT_EQ(http_get(server_.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=pdf").status,
-            400U);
+  EXPECT_EQ(
+      http_get(server_.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=pdf").status,
+      400U);
 }
 
 // Invariant 6 on every path: a hidden idea's text reaches nobody but its author, live, on a
@@ -328,7 +341,8 @@ TEST_F(BoardSession, HiddenTextReachesNobodyButItsAuthorOnAnyPath) {
     f.mutable_export_()->set_format(v1::EXPORT_FORMAT_JSON);
   });
   ASSERT_FALSE(md.has_error());
-  const auto http = http_get(server_.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=md");
+  const auto http =
+      http_get(server_.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=md");
 
   for (auto* c : {fran_.get(), &p(2), &p(5), exact.get(), fresh.get()}) {
     EXPECT_FALSE(received_text(*c, secret));
@@ -371,11 +385,12 @@ TEST(AnonymousBoard, AuthorsNeverReachOtherMembersAndRulesStillHold) {
   });
   ASSERT_FALSE(idea.has_error());
   // Edit-your-own still holds: the other member cannot edit it.
-  EXPECT_EQ(code_of(act(*other, [&](auto& f) {
-              f.mutable_edit_idea()->set_room_id(kRoom);
-              f.mutable_edit_idea()->set_idea_id(idea.seq());
-              f.mutable_edit_idea()->set_text("hijacked");
-            })),
+  EXPECT_EQ(code_of(act(*other,
+                        [&](auto& f) {
+                          f.mutable_edit_idea()->set_room_id(kRoom);
+                          f.mutable_edit_idea()->set_idea_id(idea.seq());
+                          f.mutable_edit_idea()->set_text("hijacked");
+                        })),
             v1::ERROR_CODE_PERMISSION_DENIED);
   auto chat = act(*author, [](auto& f) {
     f.mutable_post_chat()->set_room_id(kRoom);
@@ -396,10 +411,11 @@ TEST(AnonymousBoard, AuthorsNeverReachOtherMembersAndRulesStillHold) {
     ASSERT_FALSE(r.has_error());
     last = r.seq();
   }
-  EXPECT_EQ(code_of(act(*author, [&](auto& f) {
-              f.mutable_vote()->set_room_id(kRoom);
-              f.mutable_vote()->set_idea_id(idea.seq());
-            })),
+  EXPECT_EQ(code_of(act(*author,
+                        [&](auto& f) {
+                          f.mutable_vote()->set_room_id(kRoom);
+                          f.mutable_vote()->set_idea_id(idea.seq());
+                        })),
             v1::ERROR_CODE_VOTE_BUDGET_EXCEEDED);
   other->wait_seq(last);
   owner->wait_seq(last);
@@ -414,7 +430,8 @@ TEST(AnonymousBoard, AuthorsNeverReachOtherMembersAndRulesStillHold) {
     f.mutable_export_()->set_format(v1::EXPORT_FORMAT_CSV);
   });
   ASSERT_FALSE(csv.has_error());
-  const auto http = http_get(server.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=md");
+  const auto http =
+      http_get(server.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=md");
   ASSERT_EQ(http.status, 200U);
 
   // Membership is public (presence, roster); authorship is not. Every content event others got
