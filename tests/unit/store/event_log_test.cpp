@@ -551,6 +551,30 @@ TYPED_TEST(EventLogContract, LoadRoomReturnsSnapshotReplayTailAndDedup) {
   EXPECT_EQ(all->dedup.front().seq, Seq(1));
 }
 
+// Read cursors: one per (room, member), the last one written wins, rooms stay apart (room ids
+// that are prefixes of each other included), and a room load returns them.
+TYPED_TEST(EventLogContract, CursorsAreStoredPerRoomAndMemberAndLoadedWithTheRoom) {
+  EventLog& log = *this->log_;
+  this->make_room("r", 10);
+  this->make_room("r2", 3);
+  log.put_cursor(RoomId("r"), "alice", Seq(4));
+  log.put_cursor(RoomId("r"), "bob", Seq(9));
+  log.put_cursor(RoomId("r"), "alice", Seq(7));
+  log.put_cursor(RoomId("r2"), "alice", Seq(2));
+  ASSERT_FALSE(append_wait(log, one(rec("r", 11, 10))));  // Orders after the cursors.
+  auto load = log.load_room(RoomId("r"), LoadOptions{});
+  ASSERT_TRUE(load.has_value());
+  ASSERT_EQ(load->cursors.size(), 2U);
+  EXPECT_EQ(load->cursors[0].member_id, "alice");
+  EXPECT_EQ(load->cursors[0].seq, Seq(7));
+  EXPECT_EQ(load->cursors[1].member_id, "bob");
+  EXPECT_EQ(load->cursors[1].seq, Seq(9));
+  auto other = log.load_room(RoomId("r2"), LoadOptions{});
+  ASSERT_TRUE(other.has_value());
+  ASSERT_EQ(other->cursors.size(), 1U);
+  EXPECT_EQ(other->cursors[0].seq, Seq(2));
+}
+
 TYPED_TEST(EventLogContract, StaleFutureAndUnknownRoomSnapshotsAreDropped) {
   EventLog& log = *this->log_;
   this->make_room("r", 10);
