@@ -331,7 +331,7 @@ TEST_F(RoomTest, CreateThatFailsInStorageRepliesStorageUnavailableAndFreesTheId)
 // DISABLED: Room::on_appended (`last_assigned_ = head_;` in its error branch) resets last_assigned_
 // to head_ on EVERY failure, including the kConflict of an append that chained onto an earlier
 // failure, even when newer appends (assigned after the first reset) are still in flight. The next
-// append then reuses an in-flight seq, and do_post_chat (the in_flight_ops_ lookup) finds the
+// append then reuses an in-flight seq, and do_board_command (the in_flight_ops_ lookup) finds the
 // in-flight op by seq, so a retry is attached to another op's append and acked with its seq
 // (duplicate=true).
 TEST_F(RoomTest, AppendsMadeAfterAResyncAreNotConfusedWithInFlightOnes) {
