@@ -45,6 +45,7 @@ struct Args {
   double timeout_s = 120;
   std::string durability = "";
   std::string label = "";
+  bool anonymous = false;  // fanout: rooms are anonymous (two visibility classes per chat event).
 };
 
 inline Args parse(int argc, char** argv) {
@@ -73,6 +74,8 @@ inline Args parse(int argc, char** argv) {
       a.server_pid = std::stoi(v());
     } else if (f == "--mode") {
       a.mode = v();
+    } else if (f == "--anonymous") {
+      a.anonymous = true;
     } else if (f == "--rooms") {
       a.rooms = std::stoi(v());
     } else if (f == "--members") {
@@ -168,9 +171,10 @@ inline v1::Reply join_sync(LoadConn& c, const std::string& room) {
   return r;
 }
 
-inline void create_room(LoadConn& c, const std::string& room) {
+inline void create_room(LoadConn& c, const std::string& room, bool anonymous = false) {
   v1::ClientFrame f;
   f.mutable_create_room()->set_room_id(room);
+  f.mutable_create_room()->set_anonymous(anonymous);
   auto r = request_sync(c, f, 3);
   if (r.has_error() && r.error().code() != v1::ERROR_CODE_ROOM_EXISTS) {
     throw std::runtime_error("create failed: " + r.error().message());

@@ -29,7 +29,7 @@ Result fanout(const Args& a) {
   if (!broadcast) {
     auto setup = huddle_member(io.ioc, a, "bench-setup-" + id);
     for (int r = 0; r < a.rooms; ++r) {
-      create_room(*setup, room_name(r));
+      create_room(*setup, room_name(r), a.anonymous);
     }
   }
   std::vector<std::shared_ptr<LoadConn>> members;
@@ -211,6 +211,7 @@ Result fanout(const Args& a) {
   r.num("publishers", a.publishers);
   r.num("messages", a.messages);
   r.num("size", a.size);
+  r.num("anonymous", a.anonymous ? 1 : 0);
   r.num("rate", a.rate);
   r.num("deliveries", static_cast<double>(deliveries.load()));
   r.num("expected", static_cast<double>(expected));
