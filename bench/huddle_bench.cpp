@@ -3,7 +3,8 @@
 // measured with one steady clock (publisher and receivers live in this process).
 //
 //   huddle-bench fanout --rooms R --members M --publishers P --messages N --size S [--rate PER_S]
-//                       [--anonymous]  (anonymous rooms: every chat event has two visibility classes)
+//                       [--anonymous]  (anonymous rooms: every chat event has two visibility
+//                       classes)
 //   huddle-bench post   --publishers P --messages N [--durability LABEL]
 //   huddle-bench join   --ideas K --members M
 //   huddle-bench resume --missed N

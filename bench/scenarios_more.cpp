@@ -5,8 +5,10 @@ namespace huddle::bench {
 
 namespace {
 
-// Posts `n` chat events into `room` through `c` (set up, not started), `window` in flight.
-std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size) {
+// Posts `n` chat lines (or ideas) into `room` through `c` (set up, not started), `window` in
+// flight. A board holds at most 2000 ideas (BoardLimits::max_ideas).
+std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size,
+                        bool as_ideas = false) {
   const int window = 256;
   int sent = 0;
   int acked = 0;
@@ -14,8 +16,13 @@ std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size) {
   auto send = [&] {
     v1::ClientFrame f;
     f.set_request_id(static_cast<std::uint64_t>(10 + sent));
-    f.mutable_post_chat()->set_room_id(room);
-    f.mutable_post_chat()->set_text(payload_text(now_ns(), size));
+    if (as_ideas) {
+      f.mutable_post_idea()->set_room_id(room);
+      f.mutable_post_idea()->set_text(payload_text(now_ns(), size));
+    } else {
+      f.mutable_post_chat()->set_room_id(room);
+      f.mutable_post_chat()->set_text(payload_text(now_ns(), size));
+    }
     c.write_sync(encode(f));
     ++sent;
   };
@@ -41,8 +48,7 @@ std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size) {
 
 }  // namespace
 
-// M members join a room holding K events at once; each is usable when its snapshot arrives.
-// (Until the idea board lands, the K events are chat messages.)
+// M members join a board holding K ideas at once; each is usable when its snapshot arrives.
 Result join_storm(const Args& a) {
   IoThread io;
   const auto id = run_id();
@@ -50,7 +56,7 @@ Result join_storm(const Args& a) {
   auto seeder = huddle_member(io.ioc, a, "seeder-" + id);
   create_room(*seeder, room);
   join_sync(*seeder, room);
-  seed_room(*seeder, room, a.ideas, a.size);
+  seed_room(*seeder, room, a.ideas, a.size, /*as_ideas=*/true);
   std::vector<std::shared_ptr<LoadConn>> conns;
   std::vector<std::int64_t> sent_at(static_cast<std::size_t>(a.members), 0);
   std::vector<std::int64_t> lat;

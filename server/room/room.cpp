@@ -290,12 +290,7 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
       deliver(from, tail_payload(tail_[i], from));
     }
   } else {
-    v1::ServerFrame snap;
-    auto* s = snap.mutable_snapshot();
-    s->set_room_id(id_.value());
-    s->set_seq(head_.value());
-    *s->mutable_board() = board::redact_snapshot(board_.snapshot(), from.member.member_id());
-    deliver(from, fanout::make_frame_payload(snap, from.encoding));
+    deliver(from, snapshot_payload(from));
   }
 
   if (first_connection && !rejoin) {
@@ -731,6 +726,28 @@ fanout::PayloadPtr Room::tail_payload(TailEntry& entry, const MemberHandle& view
     const bool redacted = entry.redacted && !own;
     payload = fanout::make_event_payload(
         redacted ? board::redact_event(entry.event, "", anonymous()) : entry.event, wanted);
+  }
+  return payload;
+}
+
+fanout::PayloadPtr Room::snapshot_payload(const MemberHandle& viewer) {
+  const auto& board = board_.snapshot();
+  // Everyone sees the same board unless ideas are hidden or the room is anonymous: then it is
+  // encoded once per head and encoding, and a join storm shares one buffer (invariant 7).
+  const bool same_for_all = board.hidden_idea_count() == 0 && !board.options().anonymous();
+  auto& cached = snapshot_cache_[static_cast<std::size_t>(viewer.encoding)];
+  if (same_for_all && cached.payload && cached.seq == head_) {
+    return cached.payload;
+  }
+  v1::ServerFrame snap;
+  auto* s = snap.mutable_snapshot();
+  s->set_room_id(id_.value());
+  s->set_seq(head_.value());
+  *s->mutable_board() =
+      same_for_all ? board : board::redact_snapshot(board, viewer.member.member_id());
+  auto payload = fanout::make_frame_payload(snap, viewer.encoding);
+  if (same_for_all) {
+    cached = SnapshotCache{.seq = head_, .payload = payload};
   }
   return payload;
 }

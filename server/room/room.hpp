@@ -124,6 +124,9 @@ class Room : public std::enable_shared_from_this<Room> {
   void broadcast_event(const TailEntry& entry);
   // The tail entry's payload for `viewer`, encoded for `encoding` (encoding it now if needed).
   fanout::PayloadPtr tail_payload(TailEntry& entry, const MemberHandle& viewer);
+  // The join snapshot for `viewer`: redacted for them, shared while the head does not move when
+  // every member sees the same board.
+  fanout::PayloadPtr snapshot_payload(const MemberHandle& viewer);
   [[nodiscard]] TailEntry make_tail_entry(
       huddle::v1::Event event, const std::array<bool, codec::kEncodingCount>& wanted) const;
   [[nodiscard]] bool anonymous() const { return board_.snapshot().options().anonymous(); }
@@ -173,6 +176,11 @@ class Room : public std::enable_shared_from_this<Room> {
   // Per shard: the outboxes of the members on it. Rebuilt on join/leave (copy-on-write) so that
   // a cross-shard fan-out posts one pointer per shard, not one closure per member.
   std::vector<std::shared_ptr<const TargetList>> by_shard_;
+  struct SnapshotCache {
+    Seq seq;
+    fanout::PayloadPtr payload;
+  };
+  std::array<SnapshotCache, codec::kEncodingCount> snapshot_cache_{};  // Per encoding.
 };
 
 }  // namespace huddle::room

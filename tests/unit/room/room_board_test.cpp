@@ -13,7 +13,8 @@
 namespace huddle::room::test {
 namespace {
 
-v1::ClientFrame board_frame(std::uint64_t request_id, const std::function<void(v1::ClientFrame&)>& fill) {
+v1::ClientFrame board_frame(std::uint64_t request_id,
+                            const std::function<void(v1::ClientFrame&)>& fill) {
   v1::ClientFrame f;
   f.set_request_id(request_id);
   fill(f);
@@ -76,10 +77,12 @@ TEST_F(RoomBoardTest, TwoVotesInFlightCannotBothSpendTheLastVote) {
   auto bob = connect("bob");
   create_board(owner, false, false, {&bob});
   const auto idea = ask(bob, idea_frame(10, "idea")).seq();
-  ASSERT_FALSE(ask(owner, board_frame(11, [](auto& f) {
-                 f.mutable_set_voting()->set_room_id(kRoom);
-                 f.mutable_set_voting()->set_budget(1);
-               })).has_error());
+  ASSERT_FALSE(ask(owner, board_frame(11,
+                                      [](auto& f) {
+                                        f.mutable_set_voting()->set_room_id(kRoom);
+                                        f.mutable_set_voting()->set_budget(1);
+                                      }))
+                   .has_error());
   ASSERT_FALSE(ask(owner, phase_frame(12, v1::PHASE_VOTE)).has_error());
   drain(bob);
 
@@ -105,10 +108,12 @@ TEST_F(RoomBoardTest, AFailedAppendLeavesNoPendingEffect) {
   auto bob = connect("bob");
   create_board(owner, false, false, {&bob});
   const auto idea = ask(bob, idea_frame(10, "idea")).seq();
-  ASSERT_FALSE(ask(owner, board_frame(11, [](auto& f) {
-                 f.mutable_set_voting()->set_room_id(kRoom);
-                 f.mutable_set_voting()->set_budget(1);
-               })).has_error());
+  ASSERT_FALSE(ask(owner, board_frame(11,
+                                      [](auto& f) {
+                                        f.mutable_set_voting()->set_room_id(kRoom);
+                                        f.mutable_set_voting()->set_budget(1);
+                                      }))
+                   .has_error());
   ASSERT_FALSE(ask(owner, phase_frame(12, v1::PHASE_VOTE)).has_error());
   memory_.fail_next_appends(1);
   EXPECT_EQ(ask(bob, vote_frame(20, idea)).error().code(), v1::ERROR_CODE_STORAGE_UNAVAILABLE);
@@ -190,6 +195,33 @@ TEST_F(RoomBoardTest, HiddenTextStaysWithItsAuthorInSnapshotsAndInResumesAfterAR
   EXPECT_EQ(join(own, 33).snapshots().at(0).board().ideas(0).text(), "OWNER-SECRET");
 }
 
+// Invariant 7 for join snapshots: while every member sees the same board and the head does not
+// move, a join storm shares one encoded snapshot; with hidden ideas each joiner gets their own.
+TEST_F(RoomBoardTest, JoinersAtTheSameHeadShareOneSnapshotUnlessTheBoardDiffersPerMember) {
+  auto owner = connect("owner");
+  create_board(owner, false, true, {});
+  auto ann = connect("ann");
+  auto ben = connect("ben");
+  room()->submit(ann.handle, join_frame(2));
+  room()->submit(ben.handle, join_frame(2));
+  run();
+  // Reply, then the snapshot; both joins ran before either MemberJoined was durable.
+  EXPECT_EQ(ann.outbox->queued(1), ben.outbox->queued(1));
+  EXPECT_EQ(drain(ann).without_presence().kinds(), "reply snapshot events");
+  EXPECT_EQ(drain(ben).snapshots().size(), 1U);
+
+  ask(owner, idea_frame(10, "hidden from the others"));
+  auto cat = connect("cat");
+  auto dan = connect("dan");
+  room()->submit(cat.handle, join_frame(3));
+  room()->submit(dan.handle, join_frame(3));
+  run();
+  EXPECT_NE(cat.outbox->queued(1), dan.outbox->queued(1));
+  const auto snap = drain(cat).snapshots().at(0).board();
+  ASSERT_EQ(snap.ideas_size(), 1);
+  EXPECT_EQ(snap.ideas(0).text(), "");
+}
+
 // Read cursors: kept per member, never moved back, bounded by the head, and still there when
 // the room is loaded again ("new since you last looked").
 TEST_F(RoomBoardTest, ReadCursorsNeverMoveBackAndSurviveAReload) {
@@ -202,9 +234,9 @@ TEST_F(RoomBoardTest, ReadCursorsNeverMoveBackAndSurviveAReload) {
   const auto h = head();
   auto mark = [&](std::uint64_t id, std::uint64_t seq) {
     return ask(bob, board_frame(id, [&](auto& f) {
-      f.mutable_mark_read()->set_room_id(kRoom);
-      f.mutable_mark_read()->set_seq(seq);
-    }));
+                 f.mutable_mark_read()->set_room_id(kRoom);
+                 f.mutable_mark_read()->set_seq(seq);
+               }));
   };
   EXPECT_EQ(mark(50, h - 1).seq(), h - 1);
   EXPECT_EQ(mark(51, 2).seq(), h - 1);  // Another device read further already.
@@ -249,9 +281,9 @@ TEST_F(RoomBoardTest, AnExportLargerThanTheBoundIsRefusedWithItsOwnCode) {
   auto owner = connect("owner");
   create_board(owner, false, false, {});
   const auto r = ask(owner, board_frame(20, [](auto& f) {
-    f.mutable_export_()->set_room_id(kRoom);
-    f.mutable_export_()->set_format(v1::EXPORT_FORMAT_JSON);
-  }));
+                       f.mutable_export_()->set_room_id(kRoom);
+                       f.mutable_export_()->set_format(v1::EXPORT_FORMAT_JSON);
+                     }));
   EXPECT_EQ(r.error().code(), v1::ERROR_CODE_EXPORT_TOO_LARGE);
 }
 

@@ -6,8 +6,6 @@
 // room_board_test.cpp (the board on the server: budgets in flight, visibility, cursors, export).
 #pragma once
 
-#include "server/room/room.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -26,6 +24,7 @@
 #include "server/codec/frame_codec.hpp"
 #include "server/fanout/outbox.hpp"
 #include "server/room/member.hpp"
+#include "server/room/room.hpp"
 #include "server/room/room_context.hpp"
 #include "server/room/room_registry.hpp"
 #include "server/store/memory_event_log.hpp"
@@ -228,7 +227,7 @@ inline void expect_prev_seq_chain(const std::vector<v1::Event>& events, std::uin
 // ---- Frames ----
 
 inline v1::ClientFrame create_frame(std::uint64_t request_id, const std::string& room,
-                             const std::string& title = "") {
+                                    const std::string& title = "") {
   v1::ClientFrame f;
   f.set_request_id(request_id);
   f.mutable_create_room()->set_room_id(room);
@@ -236,8 +235,8 @@ inline v1::ClientFrame create_frame(std::uint64_t request_id, const std::string&
   return f;
 }
 
-inline v1::ClientFrame join_frame(std::uint64_t request_id,
-                           std::optional<std::pair<std::uint64_t, std::uint64_t>> resume = {}) {
+inline v1::ClientFrame join_frame(
+    std::uint64_t request_id, std::optional<std::pair<std::uint64_t, std::uint64_t>> resume = {}) {
   v1::ClientFrame f;
   f.set_request_id(request_id);
   f.mutable_join()->set_room_id(kRoom);
@@ -249,7 +248,7 @@ inline v1::ClientFrame join_frame(std::uint64_t request_id,
 }
 
 inline v1::ClientFrame chat_frame(std::uint64_t request_id, const std::string& text,
-                           const std::string& op_id = "") {
+                                  const std::string& op_id = "") {
   v1::ClientFrame f;
   f.set_request_id(request_id);
   f.set_op_id(op_id);
@@ -259,7 +258,7 @@ inline v1::ClientFrame chat_frame(std::uint64_t request_id, const std::string& t
 }
 
 inline v1::ClientFrame history_frame(std::uint64_t request_id, std::uint64_t before_seq,
-                              std::uint32_t limit) {
+                                     std::uint32_t limit) {
   v1::ClientFrame f;
   f.set_request_id(request_id);
   f.mutable_get_history()->set_room_id(kRoom);
