@@ -1,0 +1,323 @@
+// The C++ SDK against the real server (a child process) over loopback: every event reaches the
+// application once and in order across a kill -9 and restart, mirrors equal the server's board,
+// the offline queue applies each command exactly once, and a broken server never crashes it.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <gtest/gtest.h>
+
+#include "core/board/board_state.hpp"
+#include "huddle/client.hpp"
+#include "tests/support/test_client.hpp"
+#include "tests/support/test_server.hpp"
+
+namespace huddle::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace v1 = huddle::v1;
+using namespace std::chrono_literals;
+
+constexpr const char* kRoom = "sdk-room";
+
+// An io_context on its own thread for the clients.
+struct IoThread {
+  asio::io_context ioc;
+  asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
+  std::thread thread{[this] { ioc.run(); }};
+  ~IoThread() {
+    guard.reset();
+    ioc.stop();
+    thread.join();
+  }
+};
+
+// What an application built on the SDK saw in one room.
+struct AppView {
+  std::mutex mu;
+  std::vector<std::uint64_t> seqs;
+  int gaps = 0;        // An event whose prev_seq is not the previous event's seq.
+  int duplicates = 0;  // An event at or below the last seq seen.
+  std::atomic<bool> ready{false};
+
+  RoomHandlers handlers() {
+    RoomHandlers h;
+    h.on_ready = [this](const BoardMirror& m) {
+      std::lock_guard lock(mu);
+      if (seqs.empty()) {
+        seqs.push_back(m.seq());  // Where the application's history starts.
+      }
+      ready = true;
+    };
+    h.on_event = [this](const v1::Event& e, const BoardMirror&) {
+      std::lock_guard lock(mu);
+      if (!seqs.empty() && e.seq() <= seqs.back()) {
+        ++duplicates;
+      } else if (!seqs.empty() && e.prev_seq() != seqs.back()) {
+        ++gaps;
+      }
+      seqs.push_back(e.seq());
+    };
+    h.on_reset = [this](const BoardMirror&) {
+      std::lock_guard lock(mu);
+      ++gaps;  // Same epoch throughout: a RESET would be a bug here.
+    };
+    return h;
+  }
+  std::uint64_t last() {
+    std::lock_guard lock(mu);
+    return seqs.empty() ? 0 : seqs.back();
+  }
+};
+
+ClientOptions options_for(std::uint16_t port, const std::string& id) {
+  ClientOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(port) + "/ws";
+  o.display_name = "Name of " + id;
+  o.member_id = id;
+  o.reconnect_min = 50ms;
+  o.reconnect_max = 400ms;
+  o.request_timeout = 20s;
+  return o;
+}
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds within = 15s) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(10ms);  // Bounded poll: the SDK has no test hook to wait on.
+  }
+  return pred();
+}
+
+// The board the server sends `id` on a fresh join.
+v1::BoardSnapshot server_view(std::uint16_t port, const std::string& id) {
+  TestClient c(port);
+  c.hello("probe", id);
+  c.join(kRoom);
+  return c.wait_other([](const v1::ServerFrame& f) { return f.has_snapshot(); }).snapshot().board();
+}
+
+TEST(SdkClient, EveryEventOnceInOrderAcrossAKillNineAndMirrorsEqualTheServersBoard) {
+  TempDir dir;
+  const auto data = (dir.path() / "data").string();
+  auto server = std::make_unique<ChildServer>(data);
+  const auto port = server->port();
+  IoThread io;
+  Client ann(io.ioc.get_executor(), options_for(port, "ann"));
+  Client bob(io.ioc.get_executor(), options_for(port, "bob"));
+  ann.start();
+  bob.start();
+  ASSERT_TRUE(ann.create_room(kRoom, "SDK", "Prove exactly-once").get().ok());
+  AppView ann_view;
+  AppView bob_view;
+  ann.join(kRoom, ann_view.handlers());
+  bob.join(kRoom, bob_view.handlers());
+  ASSERT_TRUE(eventually([&] { return ann_view.ready && bob_view.ready; }));
+
+  constexpr int kPosts = 120;
+  std::atomic<int> posted{0};
+  std::atomic<int> failed{0};
+  std::atomic<std::uint64_t> max_seq{0};
+  auto poster = [&](Client& c, const std::string& who) {
+    for (int i = 0; i < kPosts; ++i) {
+      auto r = c.post_chat(kRoom, who + " " + std::to_string(i)).get();
+      if (!r.ok()) {
+        ++failed;
+        continue;
+      }
+      ++posted;
+      auto seen = max_seq.load();
+      while (r.seq() > seen && !max_seq.compare_exchange_weak(seen, r.seq())) {
+      }
+    }
+  };
+  std::thread ta(poster, std::ref(ann), "ann");
+  std::thread tb(poster, std::ref(bob), "bob");
+  ASSERT_TRUE(eventually([&] { return posted.load() >= kPosts / 2; }));
+  server->kill9();
+  server.reset();
+  std::this_thread::sleep_for(300ms);  // Both clients notice and keep queueing.
+  server = std::make_unique<ChildServer>(
+      data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
+  ta.join();
+  tb.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(posted.load(), 2 * kPosts);
+  EXPECT_FALSE(ann.errors().empty()) << "the kill should have dropped the connection";
+
+  // Both applications catch up to the newest acked event, having seen each event once.
+  EXPECT_TRUE(eventually([&] { return ann_view.last() >= max_seq && bob_view.last() >= max_seq; }));
+  for (auto* view : {&ann_view, &bob_view}) {
+    std::lock_guard lock(view->mu);
+    EXPECT_EQ(view->gaps, 0);
+    EXPECT_EQ(view->duplicates, 0);
+  }
+  {
+    std::lock_guard lock_a(ann_view.mu);
+    std::lock_guard lock_b(bob_view.mu);
+    EXPECT_EQ(ann_view.seqs.back(), bob_view.seqs.back());
+  }
+  // Each post was applied once: the board counts exactly 2 x kPosts chat lines.
+  const auto ann_board = ann.board(kRoom).get();
+  EXPECT_EQ(ann_board.chat_message_count(), 2U * kPosts);
+  EXPECT_EQ(board::deterministic_bytes(ann_board),
+            board::deterministic_bytes(server_view(port, "ann")));
+  EXPECT_EQ(board::deterministic_bytes(bob.board(kRoom).get()),
+            board::deterministic_bytes(server_view(port, "bob")));
+  ann.stop();
+  bob.stop();
+}
+
+TEST(SdkClient, CommandsIssuedWhileTheServerIsDownApplyExactlyOnceWhenItReturns) {
+  TempDir dir;
+  const auto data = (dir.path() / "data").string();
+  auto server = std::make_unique<ChildServer>(data);
+  const auto port = server->port();
+  IoThread io;
+  Client ann(io.ioc.get_executor(), options_for(port, "ann"));
+  ann.start();
+  ASSERT_TRUE(ann.create_room(kRoom).get().ok());
+  AppView view;
+  ann.join(kRoom, view.handlers());
+  ASSERT_TRUE(eventually([&] { return view.ready.load(); }));
+
+  server->kill9();
+  server.reset();
+  ASSERT_TRUE(eventually([&] { return !ann.connected(); }));
+  std::vector<std::future<CommandResult>> ideas;
+  for (int i = 0; i < 20; ++i) {
+    ideas.push_back(ann.post_idea(kRoom, "offline idea " + std::to_string(i)));
+  }
+  std::this_thread::sleep_for(200ms);
+  server = std::make_unique<ChildServer>(
+      data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
+  std::uint64_t last = 0;
+  for (auto& f : ideas) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.message;
+    EXPECT_GT(r.seq(), last);  // Applied in the order issued.
+    last = r.seq();
+  }
+  EXPECT_TRUE(eventually([&] { return view.last() >= last; }));
+  const auto board = server_view(port, "ann");
+  EXPECT_EQ(board.ideas_size(), 20);
+  EXPECT_EQ(board::deterministic_bytes(ann.board(kRoom).get()), board::deterministic_bytes(board));
+  ann.stop();
+}
+
+// Away for longer than an EXACT resume covers (1000 events): the server answers SNAPSHOT, and
+// the SDK still hands the application every missed event, read back with getHistory.
+TEST(SdkClient, AfterALongAbsenceTheApplicationStillSeesEveryMissedEventOnce) {
+  TempDir dir;
+  ChildServer server((dir.path() / "data").string());
+  IoThread io;
+  Client ann(io.ioc.get_executor(), options_for(server.port(), "ann"));
+  ann.start();
+  ASSERT_TRUE(ann.create_room(kRoom).get().ok());
+  AppView view;
+  ann.join(kRoom, view.handlers());
+  ASSERT_TRUE(eventually([&] { return view.ready.load(); }));
+  const auto before = view.last();
+  ann.stop();
+  ASSERT_TRUE(eventually([&] { return !ann.connected(); }));
+
+  TestClient bob(server.port());
+  bob.hello("Bob", "bob");
+  bob.join(kRoom);
+  std::uint64_t head = 0;
+  for (int i = 0; i < 1100; ++i) {
+    bob.post_chat_async(kRoom, "while ann was away " + std::to_string(i));
+  }
+  head = bob.post_chat(kRoom, "last").seq();
+
+  ann.start();
+  ASSERT_TRUE(eventually([&] { return view.last() >= head; }, 30s));
+  std::lock_guard lock(view.mu);
+  EXPECT_EQ(view.gaps, 0);
+  EXPECT_EQ(view.duplicates, 0);
+  // Every seq from where ann stopped to the head, once: bob's MemberJoined and 1101 chats.
+  EXPECT_EQ(view.seqs.back() - before, view.seqs.size() - 1);
+  EXPECT_EQ(view.seqs.size() - 1, 1U + 1101U);
+  ann.stop();
+}
+
+// A server that answers the upgrade, reads one message, then sends `payloads[k]` on its k-th
+// connection and waits for the client to go away.
+class BrokenServer {
+ public:
+  explicit BrokenServer(std::vector<std::string> payloads) : payloads_(std::move(payloads)) {
+    acceptor_.open(asio::ip::tcp::v4());
+    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { run(); });
+  }
+  ~BrokenServer() {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    thread_.join();
+  }
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+
+ private:
+  void run() {
+    namespace websocket = beast::websocket;
+    for (const auto& payload : payloads_) {
+      beast::error_code ec;
+      asio::ip::tcp::socket socket(ioc_);
+      acceptor_.accept(socket, ec);
+      if (ec) {
+        return;
+      }
+      websocket::stream<asio::ip::tcp::socket> ws(std::move(socket));
+      ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(beast::http::field::sec_websocket_protocol, "huddle.v1+proto");
+      }));
+      ws.accept(ec);
+      beast::flat_buffer buf;
+      ws.read(buf, ec);  // The hello.
+      ws.binary(true);
+      ws.write(asio::buffer(payload), ec);
+      ws.read(buf, ec);  // Until the client drops us.
+    }
+  }
+
+  std::vector<std::string> payloads_;
+  asio::io_context ioc_;
+  asio::ip::tcp::acceptor acceptor_{ioc_};
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(SdkClient, GarbageOrOversizedServerMessagesAreReportedNeverACrash) {
+  BrokenServer broken({std::string("\xff\xff\xff\xff garbage", 12), std::string(64 * 1024, 'x')});
+  IoThread io;
+  auto opts = options_for(broken.port(), "ann");
+  opts.max_message_bytes = 16 * 1024;
+  Client c(io.ioc.get_executor(), opts);
+  c.start();
+  ASSERT_TRUE(eventually([&] { return c.errors().size() >= 2; }));
+  const auto errors = c.errors();
+  EXPECT_NE(errors[0].find("undecodable"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("read"), std::string::npos) << errors[1];
+  c.stop();
+}
+
+}  // namespace
+}  // namespace huddle::testing
