@@ -160,36 +160,39 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     ws->set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
       req.set(beast::http::field::sec_websocket_protocol, kSubprotocol);
     }));
-    resolver.async_resolve(url.host, url.port, [self = shared_from_this(), gen](
-                                                   beast::error_code ec, tcp::resolver::results_type results) {
-      if (gen != self->generation) {
-        return;
-      }
-      if (ec) {
-        return self->disconnected(gen, "resolve: " + ec.message());
-      }
-      beast::get_lowest_layer(*self->ws).expires_after(std::chrono::seconds(10));
-      beast::get_lowest_layer(*self->ws).async_connect(
-          results, [self, gen](beast::error_code ec2, const tcp::endpoint&) {
-            if (gen != self->generation) {
-              return;
-            }
-            if (ec2) {
-              return self->disconnected(gen, "connect: " + ec2.message());
-            }
-            self->ws->async_handshake(self->url.host + ":" + self->url.port, self->url.path,
-                                      [self, gen](beast::error_code ec3) {
-                                        if (gen != self->generation) {
-                                          return;
-                                        }
-                                        if (ec3) {
-                                          return self->disconnected(gen, "handshake: " + ec3.message());
-                                        }
-                                        beast::get_lowest_layer(*self->ws).expires_never();
-                                        self->on_open(gen);
-                                      });
-          });
-    });
+    resolver.async_resolve(
+        url.host, url.port,
+        [self = shared_from_this(), gen](beast::error_code ec,
+                                         tcp::resolver::results_type results) {
+          if (gen != self->generation) {
+            return;
+          }
+          if (ec) {
+            return self->disconnected(gen, "resolve: " + ec.message());
+          }
+          beast::get_lowest_layer(*self->ws).expires_after(std::chrono::seconds(10));
+          beast::get_lowest_layer(*self->ws).async_connect(
+              results, [self, gen](beast::error_code ec2, const tcp::endpoint&) {
+                if (gen != self->generation) {
+                  return;
+                }
+                if (ec2) {
+                  return self->disconnected(gen, "connect: " + ec2.message());
+                }
+                self->ws->async_handshake(self->url.host + ":" + self->url.port, self->url.path,
+                                          [self, gen](beast::error_code ec3) {
+                                            if (gen != self->generation) {
+                                              return;
+                                            }
+                                            if (ec3) {
+                                              return self->disconnected(
+                                                  gen, "handshake: " + ec3.message());
+                                            }
+                                            beast::get_lowest_layer(*self->ws).expires_never();
+                                            self->on_open(gen);
+                                          });
+              });
+        });
   }
 
   void on_open(std::uint64_t gen) {
@@ -311,18 +314,18 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
     writing = true;
     ws->binary(true);
-    ws->async_write(asio::buffer(writes.front()),
-                    [self = shared_from_this(), gen = generation](beast::error_code ec, std::size_t) {
-                      if (gen != self->generation) {
-                        return;
-                      }
-                      self->writing = false;
-                      if (ec) {
-                        return self->disconnected(gen, "write: " + ec.message());
-                      }
-                      self->writes.pop_front();
-                      self->do_write();
-                    });
+    ws->async_write(asio::buffer(writes.front()), [self = shared_from_this(), gen = generation](
+                                                      beast::error_code ec, std::size_t) {
+      if (gen != self->generation) {
+        return;
+      }
+      self->writing = false;
+      if (ec) {
+        return self->disconnected(gen, "write: " + ec.message());
+      }
+      self->writes.pop_front();
+      self->do_write();
+    });
   }
 
   // An internal request on the current connection (hello, join, history).
@@ -353,20 +356,21 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     room.backfilling = false;
     room.pages.clear();
     room.held.clear();
-    request(std::move(join), [self = shared_from_this(), name, gen = generation](const v1::Reply& r) {
-      auto it = self->rooms.find(name);
-      if (gen != self->generation || it == self->rooms.end()) {
-        return;
-      }
-      if (r.has_error()) {
-        self->error("join " + name + ": " + r.error().message());
-        return;
-      }
-      auto& joined = it->second;
-      joined.epoch = r.join().epoch();
-      joined.mode = r.join().mode();
-      joined.awaiting_snapshot = joined.mode != v1::RESUME_MODE_EXACT;
-    });
+    request(std::move(join),
+            [self = shared_from_this(), name, gen = generation](const v1::Reply& r) {
+              auto it = self->rooms.find(name);
+              if (gen != self->generation || it == self->rooms.end()) {
+                return;
+              }
+              if (r.has_error()) {
+                self->error("join " + name + ": " + r.error().message());
+                return;
+              }
+              auto& joined = it->second;
+              joined.epoch = r.join().epoch();
+              joined.mode = r.join().mode();
+              joined.awaiting_snapshot = joined.mode != v1::RESUME_MODE_EXACT;
+            });
   }
 
   void on_frame(std::uint64_t gen, const v1::ServerFrame& frame) {
@@ -593,30 +597,30 @@ void Client::join(const std::string& room, RoomHandlers handlers) {
 }
 
 void Client::send(v1::ClientFrame frame, ResultHandler done) {
-  asio::dispatch(impl_->strand, [impl = impl_, frame = std::move(frame),
-                                 done = std::move(done)]() mutable {
-    if (impl->stopped && impl->generation > 0) {
-      return done(client_failure(ClientError::kStopped, "the client stopped"));
-    }
-    if (impl->pending.size() >= impl->opts.max_queued_commands) {
-      return done(client_failure(ClientError::kQueueFull, "offline queue full"));
-    }
-    const auto room = room_of(frame);
-    if (!room.empty() && !frame.has_join() && !impl->rooms.contains(room)) {
-      return done(client_failure(ClientError::kNotJoined, "join the room first"));
-    }
-    if (frame.op_id().empty() &&
-        (board::is_board_command(frame.command_case()) || frame.has_create_room())) {
-      frame.set_op_id(impl->op_prefix + std::to_string(impl->next_op++));
-    }
-    const auto id = impl->next_request++;
-    auto& p = impl->pending[id];
-    p.frame = std::move(frame);
-    p.done = std::move(done);
-    if (impl->up) {
-      impl->write_command(id, p);
-    }
-  });
+  asio::dispatch(impl_->strand,
+                 [impl = impl_, frame = std::move(frame), done = std::move(done)]() mutable {
+                   if (impl->stopped && impl->generation > 0) {
+                     return done(client_failure(ClientError::kStopped, "the client stopped"));
+                   }
+                   if (impl->pending.size() >= impl->opts.max_queued_commands) {
+                     return done(client_failure(ClientError::kQueueFull, "offline queue full"));
+                   }
+                   const auto room = room_of(frame);
+                   if (!room.empty() && !frame.has_join() && !impl->rooms.contains(room)) {
+                     return done(client_failure(ClientError::kNotJoined, "join the room first"));
+                   }
+                   if (frame.op_id().empty() &&
+                       (board::is_board_command(frame.command_case()) || frame.has_create_room())) {
+                     frame.set_op_id(impl->op_prefix + std::to_string(impl->next_op++));
+                   }
+                   const auto id = impl->next_request++;
+                   auto& p = impl->pending[id];
+                   p.frame = std::move(frame);
+                   p.done = std::move(done);
+                   if (impl->up) {
+                     impl->write_command(id, p);
+                   }
+                 });
 }
 
 std::future<CommandResult> Client::send(v1::ClientFrame frame) {

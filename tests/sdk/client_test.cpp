@@ -1,6 +1,8 @@
 // The C++ SDK against the real server (a child process) over loopback: every event reaches the
 // application once and in order across a kill -9 and restart, mirrors equal the server's board,
 // the offline queue applies each command exactly once, and a broken server never crashes it.
+#include "huddle/client.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -18,7 +20,6 @@
 #include <gtest/gtest.h>
 
 #include "core/board/board_state.hpp"
-#include "huddle/client.hpp"
 #include "tests/support/test_client.hpp"
 #include "tests/support/test_server.hpp"
 

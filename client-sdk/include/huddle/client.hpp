@@ -36,16 +36,16 @@ namespace huddle {
 // Why a command failed on the client's side (the server's reasons are v1::ErrorCode).
 enum class ClientError {
   kNone = 0,
-  kTimeout,       // No reply within ClientOptions::request_timeout after it was sent.
-  kQueueFull,     // The offline queue holds ClientOptions::max_queued_commands already.
-  kStopped,       // stop() was called before the reply.
-  kNotJoined,     // A room command for a room this Client was not asked to join.
+  kTimeout,    // No reply within ClientOptions::request_timeout after it was sent.
+  kQueueFull,  // The offline queue holds ClientOptions::max_queued_commands already.
+  kStopped,    // stop() was called before the reply.
+  kNotJoined,  // A room command for a room this Client was not asked to join.
 };
 
 struct CommandResult {
   huddle::v1::ErrorCode code = huddle::v1::ERROR_CODE_UNSPECIFIED;  // The server's, if any.
   ClientError client_error = ClientError::kNone;
-  std::string message;  // Human-readable; empty on success.
+  std::string message;      // Human-readable; empty on success.
   huddle::v1::Reply reply;  // The server's reply (seq, duplicate, results).
 
   [[nodiscard]] bool ok() const noexcept {
@@ -105,8 +105,7 @@ class Client {
   std::future<CommandResult> post_idea(const std::string& room, const std::string& text);
   std::future<CommandResult> vote(const std::string& room, std::uint64_t idea_id);
   std::future<CommandResult> set_phase(const std::string& room, huddle::v1::Phase phase);
-  std::future<CommandResult> export_board(const std::string& room,
-                                          huddle::v1::ExportFormat format);
+  std::future<CommandResult> export_board(const std::string& room, huddle::v1::ExportFormat format);
 
   // A copy of the room's mirror (empty snapshot before the first board).
   [[nodiscard]] std::future<huddle::v1::BoardSnapshot> board(const std::string& room);
