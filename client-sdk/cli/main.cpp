@@ -29,7 +29,8 @@ namespace {
 namespace v1 = huddle::v1;
 using namespace std::chrono_literals;
 
-constexpr const char* kUsage = R"(usage: huddle [--url URL] [--name NAME] [--member-id ID] [--token T] [--timeout S] COMMAND
+constexpr const char* kUsage =
+    R"(usage: huddle [--url URL] [--name NAME] [--member-id ID] [--token T] [--timeout S] COMMAND
 commands:
   rooms                                   list rooms
   create ROOM [--title T] [--goal TEXT] [--anonymous] [--hide-ideas]
@@ -49,7 +50,9 @@ struct Failure {
   std::string message;
 };
 
-[[noreturn]] void fail(int code, const std::string& message) { throw Failure{code, message}; }
+[[noreturn]] void fail(int code, const std::string& message) {
+  throw Failure{code, message};
+}
 
 std::uint64_t parse_u64(const std::string& s, const char* what) {
   try {
@@ -152,8 +155,8 @@ std::string phase_name(v1::Phase p) {
 }
 
 v1::Phase parse_phase(const std::string& s) {
-  for (auto p : {v1::PHASE_COLLECT, v1::PHASE_GROUP, v1::PHASE_VOTE, v1::PHASE_DISCUSS,
-                 v1::PHASE_DONE}) {
+  for (auto p :
+       {v1::PHASE_COLLECT, v1::PHASE_GROUP, v1::PHASE_VOTE, v1::PHASE_DISCUSS, v1::PHASE_DONE}) {
     if (phase_name(p) == s) {
       return p;
     }
@@ -171,7 +174,9 @@ std::string describe(const v1::Event& e) {
     case v1::Event::kChatPosted: what = "says: " + e.chat_posted().text(); break;
     case v1::Event::kGoalSet: what = "set the goal: " + e.goal_set().goal().objective(); break;
     case v1::Event::kRoleSet: what = "set a role for " + e.role_set().member_id(); break;
-    case v1::Event::kPhaseChanged: what = "moved to " + phase_name(e.phase_changed().phase()); break;
+    case v1::Event::kPhaseChanged:
+      what = "moved to " + phase_name(e.phase_changed().phase());
+      break;
     case v1::Event::kVotingSet:
       what = "set the vote budget to " + std::to_string(e.voting_set().budget());
       break;
@@ -205,7 +210,8 @@ class Cli {
     huddle::ClientOptions o;
     o.url = a.url;
     o.display_name = a.name.empty() ? "guest" : a.name;
-    o.member_id = !a.member_id.empty() ? a.member_id : (a.name.empty() ? "" : member_id_for(a.name));
+    o.member_id =
+        !a.member_id.empty() ? a.member_id : (a.name.empty() ? "" : member_id_for(a.name));
     o.reconnect_max = 1s;
     client_ = std::make_unique<huddle::Client>(io_.get_executor(), o);
     thread_ = std::thread([this] { io_.run(); });
@@ -226,7 +232,8 @@ class Cli {
     }
     auto r = f.get();
     if (!r.ok()) {
-      const auto code = r.code != v1::ERROR_CODE_UNSPECIFIED ? v1::ErrorCode_Name(r.code) : "CLIENT";
+      const auto code =
+          r.code != v1::ERROR_CODE_UNSPECIFIED ? v1::ErrorCode_Name(r.code) : "CLIENT";
       fail(1, what + ": " + code + ": " + r.message);
     }
     return r;
@@ -253,8 +260,9 @@ class Cli {
     if (ready->get_future().wait_for(args_.timeout) != std::future_status::ready) {
       const auto errors = client_->errors();
       fail(errors.empty() || errors.back().find("join") == std::string::npos ? 2 : 1,
-           "cannot join " + room + (errors.empty() ? " (is the server running at " + args_.url + "?)"
-                                                   : ": " + errors.back()));
+           "cannot join " + room +
+               (errors.empty() ? " (is the server running at " + args_.url + "?)"
+                               : ": " + errors.back()));
     }
   }
 
@@ -318,7 +326,8 @@ void print_event(const v1::Event& e, bool json) {
 
 int run_tail(Cli& cli, const Args& a, const std::string& room) {
   const bool json = a.flags.contains("--json");
-  const std::uint64_t since = a.flags.contains("--since") ? parse_u64(flag(a, "--since"), "--since") : 0;
+  const std::uint64_t since =
+      a.flags.contains("--since") ? parse_u64(flag(a, "--since"), "--since") : 0;
   cli.join(room, /*print_live=*/true);
   const auto head = cli.board(room).seq();
   // History (since, head], newest page first, printed oldest first.
@@ -444,8 +453,9 @@ int run(const Args& a) {
         mine = m.votes_cast();
       }
     }
-    std::cout << "voted for " << idea << "; " << b.voting().budget() - std::min(mine, b.voting().budget())
-              << " votes left" << std::endl;
+    std::cout << "voted for " << idea << "; "
+              << b.voting().budget() - std::min(mine, b.voting().budget()) << " votes left"
+              << std::endl;
   } else if (cmd == "phase") {
     v1::ClientFrame f;
     f.mutable_set_phase()->set_room_id(room);
@@ -473,8 +483,8 @@ int run(const Args& a) {
     std::cout << r.seq() << std::endl;
   } else if (cmd == "export") {
     const auto format = flag(a, "--format", "md");
-    const auto f = format == "md"    ? v1::EXPORT_FORMAT_MARKDOWN
-                   : format == "csv" ? v1::EXPORT_FORMAT_CSV
+    const auto f = format == "md"     ? v1::EXPORT_FORMAT_MARKDOWN
+                   : format == "csv"  ? v1::EXPORT_FORMAT_CSV
                    : format == "json" ? v1::EXPORT_FORMAT_JSON
                                       : v1::EXPORT_FORMAT_UNSPECIFIED;
     if (f == v1::EXPORT_FORMAT_UNSPECIFIED) {

@@ -1,7 +1,5 @@
 // The `huddle` command-line client driven as a user would: a real server on loopback, the CLI
 // binary run through a shell, its output and exit status checked.
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -13,6 +11,11 @@
 #include "huddle/v1/event.pb.h"
 #include "tests/support/test_server.hpp"
 
+#include <sys/wait.h>
+
+#ifndef HUDDLE_BOT_BINARY
+#error "HUDDLE_BOT_BINARY must be defined by the build"
+#endif
 #ifndef HUDDLE_CLI_BINARY
 #error "HUDDLE_CLI_BINARY must be defined by the build"
 #endif
@@ -33,10 +36,8 @@ struct Run {
   }
 };
 
-// Runs `huddle --url ... ARGS` (arguments are single-quoted for the shell).
-Run huddle(std::uint16_t port, const std::vector<std::string>& args) {
-  std::string cmd =
-      std::string(HUDDLE_CLI_BINARY) + " --url ws://127.0.0.1:" + std::to_string(port) + "/ws";
+// Runs `command ARGS` through the shell (arguments single-quoted), with stderr in the output.
+Run shell(std::string cmd, const std::vector<std::string>& args) {
   for (const auto& a : args) {
     cmd += " '" + a + "'";
   }
@@ -53,6 +54,13 @@ Run huddle(std::uint16_t port, const std::vector<std::string>& args) {
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+// Runs `huddle --url ws://127.0.0.1:PORT/ws ARGS`.
+Run huddle(std::uint16_t port, const std::vector<std::string>& args) {
+  return shell(
+      std::string(HUDDLE_CLI_BINARY) + " --url ws://127.0.0.1:" + std::to_string(port) + "/ws",
+      args);
 }
 
 TEST(Cli, ABrainstormFromTheCommandLine) {
@@ -108,6 +116,15 @@ TEST(Cli, ABrainstormFromTheCommandLine) {
 
   r = huddle(port, {"rooms"});
   EXPECT_EQ(r.out, "q4\tq4\n");
+
+  // The SDK's example bot posts the summary of the vote to the chat.
+  r = shell(HUDDLE_BOT_BINARY, {"ws://127.0.0.1:" + std::to_string(port) + "/ws", "q4", "1"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "Top ideas: 1. Bundle onboarding (5 votes)\n");
+  r = huddle(port, {"tail", "q4", "--since", std::to_string(prev + 1)});
+  EXPECT_NE(r.out.find("Summary Bot says: Top ideas: 1. Bundle onboarding (5 votes)"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(Cli, BadUsageAndAnUnreachableServerExitWithTwo) {
