@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
     std::string summary = "Top ideas:";
     for (int i = 0; i < top && i < static_cast<int>(ideas.size()); ++i) {
       summary += " " + std::to_string(i + 1) + ". " + ideas[static_cast<std::size_t>(i)]->text() +
-                 " (" + std::to_string(ideas[static_cast<std::size_t>(i)]->vote_count()) + " votes)";
+                 " (" + std::to_string(ideas[static_cast<std::size_t>(i)]->vote_count()) +
+                 " votes)";
     }
     if (ideas.empty()) {
       summary += " none yet";

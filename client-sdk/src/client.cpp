@@ -385,7 +385,21 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
           }
         }
         return;
-      default: return;  // Presence and typing: not surfaced yet.
+      case v1::ServerFrame::kPresence: {
+        auto it = rooms.find(frame.presence().room_id());
+        if (it != rooms.end() && it->second.handlers.on_presence) {
+          it->second.handlers.on_presence(frame.presence());
+        }
+        return;
+      }
+      case v1::ServerFrame::kTyping: {
+        auto it = rooms.find(frame.typing().room_id());
+        if (it != rooms.end() && it->second.handlers.on_typing) {
+          it->second.handlers.on_typing(frame.typing());
+        }
+        return;
+      }
+      case v1::ServerFrame::FRAME_NOT_SET: return;
     }
   }
 
@@ -630,54 +644,266 @@ std::future<CommandResult> Client::send(v1::ClientFrame frame) {
   return future;
 }
 
-std::future<CommandResult> Client::list_rooms() {
+namespace {
+
+// A frame whose command is built by `fill`.
+template <class Fill>
+v1::ClientFrame frame_with(Fill&& fill) {
   v1::ClientFrame f;
-  f.mutable_list_rooms();
-  return send(std::move(f));
+  fill(f);
+  return f;
 }
 
-std::future<CommandResult> Client::create_room(const std::string& room, const std::string& title,
-                                               const std::string& goal) {
-  v1::ClientFrame f;
-  f.mutable_create_room()->set_room_id(room);
-  f.mutable_create_room()->set_title(title);
-  f.mutable_create_room()->mutable_goal()->set_objective(goal);
-  return send(std::move(f));
+}  // namespace
+
+Client::Future Client::list_rooms() {
+  return send(frame_with([](auto& f) { f.mutable_list_rooms(); }));
 }
 
-std::future<CommandResult> Client::post_chat(const std::string& room, const std::string& text) {
-  v1::ClientFrame f;
-  f.mutable_post_chat()->set_room_id(room);
-  f.mutable_post_chat()->set_text(text);
-  return send(std::move(f));
+Client::Future Client::create_room(const std::string& room, const std::string& title,
+                                   const std::string& goal) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_create_room();
+    c->set_room_id(room);
+    c->set_title(title);
+    c->mutable_goal()->set_objective(goal);
+  }));
 }
 
-std::future<CommandResult> Client::post_idea(const std::string& room, const std::string& text) {
-  v1::ClientFrame f;
-  f.mutable_post_idea()->set_room_id(room);
-  f.mutable_post_idea()->set_text(text);
-  return send(std::move(f));
+Client::Future Client::leave(const std::string& room) {
+  return send(frame_with([&](auto& f) { f.mutable_leave()->set_room_id(room); }));
 }
 
-std::future<CommandResult> Client::vote(const std::string& room, std::uint64_t idea_id) {
-  v1::ClientFrame f;
-  f.mutable_vote()->set_room_id(room);
-  f.mutable_vote()->set_idea_id(idea_id);
-  return send(std::move(f));
+Client::Future Client::history(const std::string& room, Id before_seq, std::uint32_t limit) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_get_history();
+    c->set_room_id(room);
+    c->set_before_seq(before_seq);
+    c->set_limit(limit);
+  }));
 }
 
-std::future<CommandResult> Client::set_phase(const std::string& room, v1::Phase phase) {
-  v1::ClientFrame f;
-  f.mutable_set_phase()->set_room_id(room);
-  f.mutable_set_phase()->set_phase(phase);
-  return send(std::move(f));
+Client::Future Client::mark_read(const std::string& room, Id seq) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_mark_read()->set_room_id(room);
+    f.mutable_mark_read()->set_seq(seq);
+  }));
 }
 
-std::future<CommandResult> Client::export_board(const std::string& room, v1::ExportFormat format) {
-  v1::ClientFrame f;
-  f.mutable_export_()->set_room_id(room);
-  f.mutable_export_()->set_format(format);
-  return send(std::move(f));
+Client::Future Client::post_chat(const std::string& room, const std::string& text) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_post_chat()->set_room_id(room);
+    f.mutable_post_chat()->set_text(text);
+  }));
+}
+
+Client::Future Client::set_goal(const std::string& room, const std::string& objective,
+                                const std::string& success_criteria) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_set_goal();
+    c->set_room_id(room);
+    c->mutable_goal()->set_objective(objective);
+    c->mutable_goal()->set_success_criteria(success_criteria);
+  }));
+}
+
+Client::Future Client::set_role(const std::string& room, const std::string& member_id,
+                                v1::Role role) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_set_role();
+    c->set_room_id(room);
+    c->set_member_id(member_id);
+    c->set_role(role);
+  }));
+}
+
+Client::Future Client::set_phase(const std::string& room, v1::Phase phase,
+                                 std::uint32_t timer_minutes, std::int64_t deadline_unix_ms) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_set_phase();
+    c->set_room_id(room);
+    c->set_phase(phase);
+    c->set_timer_minutes(timer_minutes);
+    c->set_deadline_unix_ms(deadline_unix_ms);
+  }));
+}
+
+Client::Future Client::set_voting(const std::string& room, std::uint32_t budget,
+                                  std::uint32_t per_idea_cap) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_set_voting();
+    c->set_room_id(room);
+    c->set_budget(budget);
+    c->set_per_idea_cap(per_idea_cap);
+  }));
+}
+
+Client::Future Client::set_hide_ideas(const std::string& room, bool hide) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_set_hide_ideas()->set_room_id(room);
+    f.mutable_set_hide_ideas()->set_hide_ideas(hide);
+  }));
+}
+
+Client::Future Client::reveal_ideas(const std::string& room) {
+  return send(frame_with([&](auto& f) { f.mutable_reveal_ideas()->set_room_id(room); }));
+}
+
+Client::Future Client::post_idea(const std::string& room, const std::string& text,
+                                 const std::vector<std::string>& tags) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_post_idea();
+    c->set_room_id(room);
+    c->set_text(text);
+    for (const auto& t : tags) {
+      c->add_tags(t);
+    }
+  }));
+}
+
+Client::Future Client::edit_idea(const std::string& room, Id idea, const std::string& text,
+                                 const std::vector<std::string>& tags) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_edit_idea();
+    c->set_room_id(room);
+    c->set_idea_id(idea);
+    c->set_text(text);
+    for (const auto& t : tags) {
+      c->add_tags(t);
+    }
+  }));
+}
+
+Client::Future Client::delete_idea(const std::string& room, Id idea) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_delete_idea()->set_room_id(room);
+    f.mutable_delete_idea()->set_idea_id(idea);
+  }));
+}
+
+Client::Future Client::move_idea(const std::string& room, Id idea, Id group) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_move_idea();
+    c->set_room_id(room);
+    c->set_idea_id(idea);
+    c->set_group_id(group);
+  }));
+}
+
+Client::Future Client::create_group(const std::string& room, const std::string& name) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_create_group()->set_room_id(room);
+    f.mutable_create_group()->set_name(name);
+  }));
+}
+
+Client::Future Client::rename_group(const std::string& room, Id group, const std::string& name) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_rename_group();
+    c->set_room_id(room);
+    c->set_group_id(group);
+    c->set_name(name);
+  }));
+}
+
+Client::Future Client::merge_groups(const std::string& room, Id from_group, Id into_group) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_merge_groups();
+    c->set_room_id(room);
+    c->set_from_group_id(from_group);
+    c->set_into_group_id(into_group);
+  }));
+}
+
+Client::Future Client::delete_group(const std::string& room, Id group) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_delete_group()->set_room_id(room);
+    f.mutable_delete_group()->set_group_id(group);
+  }));
+}
+
+Client::Future Client::post_comment(const std::string& room, Id idea, const std::string& text) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_post_comment();
+    c->set_room_id(room);
+    c->set_idea_id(idea);
+    c->set_text(text);
+  }));
+}
+
+Client::Future Client::delete_comment(const std::string& room, Id idea, Id comment) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_delete_comment();
+    c->set_room_id(room);
+    c->set_idea_id(idea);
+    c->set_comment_id(comment);
+  }));
+}
+
+Client::Future Client::react(const std::string& room, Id idea, v1::Reaction reaction, bool remove) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_react();
+    c->set_room_id(room);
+    c->set_idea_id(idea);
+    c->set_reaction(reaction);
+    c->set_remove(remove);
+  }));
+}
+
+Client::Future Client::vote(const std::string& room, Id idea) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_vote()->set_room_id(room);
+    f.mutable_vote()->set_idea_id(idea);
+  }));
+}
+
+Client::Future Client::unvote(const std::string& room, Id idea) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_unvote()->set_room_id(room);
+    f.mutable_unvote()->set_idea_id(idea);
+  }));
+}
+
+Client::Future Client::create_action(const std::string& room, const std::string& title,
+                                     const std::string& owner_id, const std::string& due_date,
+                                     Id idea) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_create_action();
+    c->set_room_id(room);
+    c->set_title(title);
+    c->set_owner_id(owner_id);
+    c->set_due_date(due_date);
+    c->set_idea_id(idea);
+  }));
+}
+
+Client::Future Client::update_action(const std::string& room, Id action, const std::string& title,
+                                     const std::string& owner_id, const std::string& due_date) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_update_action();
+    c->set_room_id(room);
+    c->set_action_id(action);
+    c->set_title(title);
+    c->set_owner_id(owner_id);
+    c->set_due_date(due_date);
+  }));
+}
+
+Client::Future Client::set_action_status(const std::string& room, Id action,
+                                         v1::ActionStatus status) {
+  return send(frame_with([&](auto& f) {
+    auto* c = f.mutable_set_action_status();
+    c->set_room_id(room);
+    c->set_action_id(action);
+    c->set_status(status);
+  }));
+}
+
+Client::Future Client::export_board(const std::string& room, v1::ExportFormat format) {
+  return send(frame_with([&](auto& f) {
+    f.mutable_export_()->set_room_id(room);
+    f.mutable_export_()->set_format(format);
+  }));
 }
 
 std::future<v1::BoardSnapshot> Client::board(const std::string& room) {

@@ -258,6 +258,77 @@ TEST(SdkClient, AfterALongAbsenceTheApplicationStillSeesEveryMissedEventOnce) {
   ann.stop();
 }
 
+// The typed commands, each against the real server: a small session through every phase, and
+// the mirror agrees with the server's board at the end; presence reaches the other member.
+TEST(SdkClient, TypedCommandsRunASessionAndTheMirrorAgrees) {
+  TestServer server;
+  IoThread io;
+  Client fran(io.ioc.get_executor(), options_for(server.port(), "fran"));
+  Client pat(io.ioc.get_executor(), options_for(server.port(), "pat"));
+  fran.start();
+  pat.start();
+  ASSERT_TRUE(fran.create_room(kRoom, "Typed", "Every command").get().ok());
+  std::atomic<int> presence{0};
+  AppView fran_view;
+  auto handlers = fran_view.handlers();
+  handlers.on_presence = [&](const v1::Presence& p) { presence += p.joined_size(); };
+  fran.join(kRoom, handlers);
+  ASSERT_TRUE(eventually([&] { return fran_view.ready.load(); }));
+  AppView pat_view;
+  pat.join(kRoom, pat_view.handlers());
+  ASSERT_TRUE(eventually([&] { return pat_view.ready.load() && presence.load() == 1; }));
+
+  auto ok = [](std::future<CommandResult> f) {
+    auto r = f.get();
+    EXPECT_TRUE(r.ok()) << r.message;
+    return r.seq();
+  };
+  ok(fran.set_goal(kRoom, "Shorter cycles", "Three owners"));
+  ok(fran.set_voting(kRoom, 2, 1));
+  ok(fran.set_hide_ideas(kRoom, true));
+  const auto a = ok(pat.post_idea(kRoom, "Quote templates", {"speed"}));
+  const auto b = ok(pat.post_idea(kRoom, "Partner leads"));
+  ok(pat.edit_idea(kRoom, b, "Partner-sourced leads"));
+  ok(fran.reveal_ideas(kRoom));
+  ok(fran.set_phase(kRoom, v1::PHASE_GROUP, 15));
+  const auto g1 = ok(fran.create_group(kRoom, "Speed"));
+  const auto g2 = ok(fran.create_group(kRoom, "Leads"));
+  ok(pat.move_idea(kRoom, a, g1));
+  ok(pat.move_idea(kRoom, b, g2));
+  ok(fran.rename_group(kRoom, g2, "Pipeline"));
+  ok(fran.merge_groups(kRoom, g2, g1));
+  const auto c = ok(pat.post_comment(kRoom, a, "Legal first"));
+  ok(pat.delete_comment(kRoom, a, c));
+  ok(pat.react(kRoom, a, v1::REACTION_CELEBRATE));
+  ok(fran.set_phase(kRoom, v1::PHASE_VOTE));
+  ok(pat.vote(kRoom, a));
+  EXPECT_EQ(pat.vote(kRoom, a).get().code, v1::ERROR_CODE_VOTE_CAP_EXCEEDED);
+  ok(pat.vote(kRoom, b));
+  ok(pat.unvote(kRoom, b));
+  ok(fran.set_phase(kRoom, v1::PHASE_DISCUSS));
+  const auto act = ok(fran.create_action(kRoom, "Template v1", "pat", "2026-12-11", a));
+  ok(fran.update_action(kRoom, act, "Template v2", "pat", "2026-12-18"));
+  ok(pat.set_action_status(kRoom, act, v1::ACTION_STATUS_DONE));
+  ok(fran.set_role(kRoom, "pat", v1::ROLE_OBSERVER));
+  EXPECT_EQ(pat.post_chat(kRoom, "still here?").get().code, v1::ERROR_CODE_PERMISSION_DENIED);
+  const auto last = ok(pat.mark_read(kRoom, act));
+  EXPECT_EQ(last, act);
+  const auto exported = fran.export_board(kRoom, v1::EXPORT_FORMAT_MARKDOWN).get();
+  EXPECT_NE(exported.reply.export_().body().find("[x] Template v2"), std::string::npos);
+  const auto page = pat.history(kRoom, 0, 5).get();
+  EXPECT_EQ(page.reply.history().events_size(), 5);
+
+  const auto head = page.reply.history().events(4).seq();
+  ASSERT_TRUE(eventually([&] { return fran_view.last() >= head && pat_view.last() >= head; }));
+  EXPECT_EQ(board::deterministic_bytes(fran.board(kRoom).get()),
+            board::deterministic_bytes(server_view(server.port(), "fran")));
+  EXPECT_EQ(board::deterministic_bytes(pat.board(kRoom).get()),
+            board::deterministic_bytes(server_view(server.port(), "pat")));
+  ok(pat.leave(kRoom));
+  fran.stop();
+  pat.stop();
+}
+
 // A server that answers the upgrade, reads one message, then sends `payloads[k]` on its k-th
 // connection and waits for the client to go away.
 class BrokenServer {

@@ -72,6 +72,9 @@ struct RoomHandlers {
   std::function<void(const BoardMirror&)> on_reset;
   // The first board after join() (and after each RESET): the mirror is usable.
   std::function<void(const BoardMirror&)> on_ready;
+  // Ephemeral, never logged: who came online or left, who is typing.
+  std::function<void(const huddle::v1::Presence&)> on_presence;
+  std::function<void(const huddle::v1::TypingNotice&)> on_typing;
 };
 
 class Client {
@@ -97,15 +100,47 @@ class Client {
   void send(huddle::v1::ClientFrame frame, ResultHandler done);
   [[nodiscard]] std::future<CommandResult> send(huddle::v1::ClientFrame frame);
 
-  // Typed commands for the common cases (all others: build a ClientFrame and send()).
-  std::future<CommandResult> list_rooms();
-  std::future<CommandResult> create_room(const std::string& room, const std::string& title = "",
-                                         const std::string& goal = "");
-  std::future<CommandResult> post_chat(const std::string& room, const std::string& text);
-  std::future<CommandResult> post_idea(const std::string& room, const std::string& text);
-  std::future<CommandResult> vote(const std::string& room, std::uint64_t idea_id);
-  std::future<CommandResult> set_phase(const std::string& room, huddle::v1::Phase phase);
-  std::future<CommandResult> export_board(const std::string& room, huddle::v1::ExportFormat format);
+  // Typed commands, one per protocol command (docs/PROTOCOL.md, section 4 and "The board").
+  // Each returns the server's reply; the ids of created things are the reply's seq().
+  using Future = std::future<CommandResult>;
+  using Id = std::uint64_t;
+  Future list_rooms();
+  Future create_room(const std::string& room, const std::string& title = "",
+                     const std::string& goal = "");
+  Future leave(const std::string& room);
+  Future history(const std::string& room, Id before_seq = 0, std::uint32_t limit = 50);
+  Future mark_read(const std::string& room, Id seq);
+  Future post_chat(const std::string& room, const std::string& text);
+  Future set_goal(const std::string& room, const std::string& objective,
+                  const std::string& success_criteria = "");
+  Future set_role(const std::string& room, const std::string& member_id, huddle::v1::Role role);
+  Future set_phase(const std::string& room, huddle::v1::Phase phase,
+                   std::uint32_t timer_minutes = 0, std::int64_t deadline_unix_ms = 0);
+  Future set_voting(const std::string& room, std::uint32_t budget, std::uint32_t per_idea_cap = 0);
+  Future set_hide_ideas(const std::string& room, bool hide);
+  Future reveal_ideas(const std::string& room);
+  Future post_idea(const std::string& room, const std::string& text,
+                   const std::vector<std::string>& tags = {});
+  Future edit_idea(const std::string& room, Id idea, const std::string& text,
+                   const std::vector<std::string>& tags = {});
+  Future delete_idea(const std::string& room, Id idea);
+  Future move_idea(const std::string& room, Id idea, Id group);
+  Future create_group(const std::string& room, const std::string& name);
+  Future rename_group(const std::string& room, Id group, const std::string& name);
+  Future merge_groups(const std::string& room, Id from_group, Id into_group);
+  Future delete_group(const std::string& room, Id group);
+  Future post_comment(const std::string& room, Id idea, const std::string& text);
+  Future delete_comment(const std::string& room, Id idea, Id comment);
+  Future react(const std::string& room, Id idea, huddle::v1::Reaction reaction,
+               bool remove = false);
+  Future vote(const std::string& room, Id idea);
+  Future unvote(const std::string& room, Id idea);
+  Future create_action(const std::string& room, const std::string& title,
+                       const std::string& owner_id, const std::string& due_date = "", Id idea = 0);
+  Future update_action(const std::string& room, Id action, const std::string& title,
+                       const std::string& owner_id, const std::string& due_date = "");
+  Future set_action_status(const std::string& room, Id action, huddle::v1::ActionStatus status);
+  Future export_board(const std::string& room, huddle::v1::ExportFormat format);
 
   // A copy of the room's mirror (empty snapshot before the first board).
   [[nodiscard]] std::future<huddle::v1::BoardSnapshot> board(const std::string& room);
