@@ -74,6 +74,7 @@ boost::system::error_code Server::start() {
   room_ctx_->log = log_.get();
   room_ctx_->clock = clock_.get();
   room_ctx_->reader = reader_->get_executor();
+  room_ctx_->metrics = metrics_.get();
   room_ctx_->options = options_.room;
   // An EXACT resume is queued in one go: it must fit the outbox with room to spare, or the
   // resuming member would be closed as a slow consumer by its own catch-up.
@@ -92,6 +93,8 @@ boost::system::error_code Server::start() {
   net_ctx_->epoch = log_->epoch().value();
   net_ctx_->server_version = "huddle/0.1.0";
   net_ctx_->options = options_.net;
+  net_ctx_->metrics = metrics_.get();
+  net_ctx_->options.outbox.metrics = metrics_.get();
   for (std::size_t i = 0; i < shards_->size(); ++i) {
     net_ctx_->writers.push_back(std::make_unique<net::WriteScheduler>(
         shards_->executor(i), options_.net.write_cork, options_.net.write_cork_max));

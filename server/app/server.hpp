@@ -7,6 +7,7 @@
 
 #include "core/common/error.hpp"
 #include "server/app/server_options.hpp"
+#include "server/util/metrics.hpp"
 
 namespace boost::asio {
 class thread_pool;
@@ -51,6 +52,8 @@ class Server {
 
  private:
   ServerOptions options_;
+  // First member, so destroyed last: outboxes and sessions report to it until they are gone.
+  std::unique_ptr<metrics::Metrics> metrics_ = std::make_unique<metrics::Metrics>();
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<store::EventLog> log_;
   std::unique_ptr<room::RoomContext> room_ctx_;

@@ -7,6 +7,10 @@ namespace huddle::fanout {
 Outbox::Outbox(codec::Encoding encoding, OutboxOptions options)
     : encoding_(encoding), options_(options) {}
 
+Outbox::~Outbox() {
+  count_bytes(-static_cast<std::int64_t>(queued_bytes_));
+}
+
 void Outbox::wake() {
   if (armed_ && wakeup_) {
     armed_ = false;
@@ -22,6 +26,7 @@ void Outbox::push(PayloadPtr payload) {
   if (queued_bytes_ + n > options_.max_bytes) {
     // Invariant 8: never grow past the bound. Drop the queue; the member resumes from its
     // last applied seq after the 4008 close.
+    count_bytes(-static_cast<std::int64_t>(queued_bytes_));
     overflowed_ = true;
     queue_.clear();
     queued_bytes_ = 0;
@@ -31,6 +36,10 @@ void Outbox::push(PayloadPtr payload) {
   }
   queued_bytes_ += n;
   queue_.push_back(std::move(payload));
+  if (options_.metrics != nullptr) {
+    options_.metrics->deliveries.add();
+    options_.metrics->outbox_bytes.add(static_cast<std::int64_t>(n));
+  }
   wake();
 }
 
@@ -41,6 +50,7 @@ bool Outbox::take_message(std::string& out) {
     return false;
   }
   armed_ = false;
+  const std::size_t before = queued_bytes_;
   const bool json = encoding_ == codec::Encoding::kJson;
   if (json) {
     out.append(codec::kJsonMessagePrefix);
@@ -63,10 +73,18 @@ bool Outbox::take_message(std::string& out) {
   if (json) {
     out.append(codec::kJsonMessageSuffix);
   }
+  count_bytes(static_cast<std::int64_t>(queued_bytes_) - static_cast<std::int64_t>(before));
   return true;
 }
 
+void Outbox::count_bytes(std::int64_t delta) {
+  if (options_.metrics != nullptr && delta != 0) {
+    options_.metrics->outbox_bytes.add(delta);
+  }
+}
+
 void Outbox::close() {
+  count_bytes(-static_cast<std::int64_t>(queued_bytes_));
   closed_ = true;
   queue_.clear();
   queued_bytes_ = 0;

@@ -11,12 +11,14 @@
 #include <string>
 
 #include "server/fanout/payload.hpp"
+#include "server/util/metrics.hpp"
 
 namespace huddle::fanout {
 
 struct OutboxOptions {
   std::size_t max_bytes = 1024 * 1024;       // Per member; past it: close 4008 (slow consumer).
   std::size_t max_batch_bytes = 256 * 1024;  // One WebSocket message (ServerMessage) at most.
+  metrics::Metrics* metrics = nullptr;       // Deliveries and queued bytes; none in unit tests.
 };
 
 class Outbox {
@@ -26,7 +28,7 @@ class Outbox {
   Outbox& operator=(const Outbox&) = delete;
   Outbox(Outbox&&) = delete;
   Outbox& operator=(Outbox&&) = delete;
-  ~Outbox() = default;
+  ~Outbox();
 
   // Called (on the owner's thread) when the writer should look again: after a push into an
   // outbox whose writer was idle, and on overflow.
@@ -53,6 +55,7 @@ class Outbox {
 
  private:
   void wake();
+  void count_bytes(std::int64_t delta);
 
   codec::Encoding encoding_;
   OutboxOptions options_;

@@ -137,6 +137,14 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
                     ctx_.epoch, ctx_.connections.load(), ctx_.rooms->loaded_rooms()),
         keep_alive);
   }
+  if (req.method() == http::verb::get && target == "/metrics" && ctx_.metrics != nullptr) {
+    const auto extra = fmt::format(
+        "# HELP huddle_rooms_loaded Rooms in memory.\n# TYPE huddle_rooms_loaded gauge\n"
+        "huddle_rooms_loaded {}\n",
+        ctx_.rooms->loaded_rooms());
+    return respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                   ctx_.metrics->render(extra), keep_alive);
+  }
   if (auto exp = parse_export_target(target); exp && req.method() == http::verb::get) {
     return serve_export(exp->room, exp->format, keep_alive);
   }

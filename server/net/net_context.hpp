@@ -16,6 +16,7 @@
 #include "server/fanout/outbox.hpp"
 #include "server/net/write_scheduler.hpp"
 #include "server/room/room_registry.hpp"
+#include "server/util/metrics.hpp"
 #include "server/util/shards.hpp"
 
 namespace huddle::net {
@@ -40,6 +41,7 @@ struct NetOptions {
 struct NetContext {
   ShardSet* shards = nullptr;
   room::RoomRegistry* rooms = nullptr;
+  metrics::Metrics* metrics = nullptr;  // Optional; its pointer is also in options.outbox.
   std::uint64_t epoch = 0;
   std::string server_version;
   NetOptions options{};

@@ -66,10 +66,16 @@ Session::Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard,
       conn_id_(ctx.next_conn_id.fetch_add(1)),
       outbox_(std::make_shared<fanout::Outbox>(encoding, ctx.options.outbox)) {
   ctx_.connections.fetch_add(1);
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->connections[static_cast<std::size_t>(encoding_)].add(1);
+  }
 }
 
 Session::~Session() {
   ctx_.connections.fetch_sub(1);
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->connections[static_cast<std::size_t>(encoding_)].add(-1);
+  }
 }
 
 void Session::run(http::request<http::string_body> req) {
@@ -129,6 +135,9 @@ void Session::do_read() {
 
 void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec) {
+    if (ec == websocket::error::message_too_big && ctx_.metrics != nullptr) {
+      ctx_.metrics->reject(metrics::Rejected::kTooBig);
+    }
     if (!is_benign(ec)) {
       // message_too_big: Beast has already sent close 1009.
       log::net()->debug("read failed conn={} err={}", conn_id_, ec.message());
@@ -141,6 +150,9 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   }
   if (ws_.got_text() != (encoding_ == codec::Encoding::kJson)) {
     // Text on huddle.v1+proto, or binary on huddle.v1+json.
+    if (ctx_.metrics != nullptr) {
+      ctx_.metrics->reject(metrics::Rejected::kWrongMessageType);
+    }
     read_buf_.consume(read_buf_.size());
     start_close(codec::close_code::kUnsupportedData);
     return do_read();
@@ -153,6 +165,10 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     read_buf_.shrink_to_fit();  // Idle connections keep no big buffers.
   }
   if (!frame) {
+    if (ctx_.metrics != nullptr) {
+      ctx_.metrics->reject(metrics::Rejected::kMalformed);
+    }
+    current_command_ = 0;
     reply_error(0, frame.error());
     if (++malformed_in_a_row_ >= ctx_.options.max_malformed_in_a_row) {
       start_close(codec::close_code::kInvalidPayload);
@@ -160,6 +176,7 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     return do_read();
   }
   malformed_in_a_row_ = 0;
+  current_command_ = static_cast<int>(frame->command_case());
   if (auto bad = codec::validate_client_frame(*frame, ctx_.options.codec)) {
     reply_error(frame->request_id(), bad);
   } else {
@@ -249,6 +266,9 @@ void Session::reply_error(std::uint64_t request_id, const boost::system::error_c
 }
 
 void Session::send(const v1::ServerFrame& frame) {
+  if (ctx_.metrics != nullptr && current_command_ != 0 && frame.has_reply()) {
+    ctx_.metrics->command(current_command_, static_cast<int>(frame.reply().error().code()));
+  }
   outbox_->push(fanout::make_frame_payload(frame, encoding_));
 }
 
@@ -306,6 +326,9 @@ void Session::do_write() {
   if (outbox_->overflowed() && !closing_) {
     log::net()->warn("slow consumer closed conn={} bound_bytes={}", conn_id_,
                      ctx_.options.outbox.max_bytes);
+    if (ctx_.metrics != nullptr) {
+      ctx_.metrics->slow_consumer_closes.add();
+    }
     return start_close(codec::close_code::kSlowConsumer);
   }
   if (closing_) {

@@ -72,6 +72,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool finished_ = false;
   std::uint16_t close_code_ = 0;  // Close requested while a write was in flight.
   std::size_t malformed_in_a_row_ = 0;
+  int current_command_ = 0;    // Of the frame being dispatched (commands metric); 0 = none.
   huddle::v1::Member member_;  // Set by Hello.
   bool hello_done_ = false;
   std::unordered_map<std::string, std::shared_ptr<room::Room>> rooms_;  // Joined (or joining).

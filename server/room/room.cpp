@@ -55,7 +55,9 @@ void Room::create(MemberHandle from, v1::ClientFrame frame, CreatedCallback done
     auto event = board::validate_create_room(frame.create_room(), self->ctx_.options.board);
     if (!event) {
       self->state_ = State::kFailed;
+      self->current_command_ = static_cast<int>(v1::ClientFrame::kCreateRoom);
       self->reply_error(from, frame.request_id(), event.error());
+      self->current_command_ = 0;
       done(false, {});
       return;
     }
@@ -66,7 +68,10 @@ void Room::create(MemberHandle from, v1::ClientFrame frame, CreatedCallback done
     info.set_created_unix_ms(self->ctx_.clock->now_unix_ms());
     *info.mutable_created_by() = from.member;
     event->set_time_unix_ms(info.created_unix_ms());
-    self->append(std::move(*event), from, Waiter{.to = from, .request_id = frame.request_id()},
+    self->append(std::move(*event), from,
+                 Waiter{.to = from,
+                        .request_id = frame.request_id(),
+                        .command = static_cast<int>(v1::ClientFrame::kCreateRoom)},
                  dedup_key(from.member, frame.op_id()), std::move(done));
   });
 }
@@ -75,13 +80,16 @@ void Room::submit(MemberHandle from, v1::ClientFrame frame) {
   net::post(ctx_.shards->executor(shard_), [self = shared_from_this(), from = std::move(from),
                                             frame = std::move(frame)]() mutable {
     if (self->state_ != State::kLive) {
+      const auto refuse = [&](Errc why) {
+        self->current_command_ = static_cast<int>(frame.command_case());
+        self->reply_error(from, frame.request_id(), why);
+        self->current_command_ = 0;
+      };
       if (self->state_ == State::kFailed) {
-        self->reply_error(from, frame.request_id(), Errc::kRoomNotFound);
-        return;
+        return refuse(Errc::kRoomNotFound);
       }
       if (self->queued_.size() >= self->ctx_.options.max_queued_commands) {
-        self->reply_error(from, frame.request_id(), Errc::kOverloaded);
-        return;
+        return refuse(Errc::kOverloaded);
       }
       self->queued_.push_back(Queued{std::move(from), std::move(frame), false});
       return;
@@ -190,7 +198,9 @@ void Room::fail_queued(const boost::system::error_code& ec) {
     if (q.task) {
       q.task();  // Sees state_ kFailed: reports the failure.
     } else if (!q.disconnect) {
+      current_command_ = static_cast<int>(q.frame.command_case());
       reply_error(q.from, q.frame.request_id(), ec);
+      current_command_ = 0;
     }
   }
 }
@@ -198,6 +208,11 @@ void Room::fail_queued(const boost::system::error_code& ec) {
 // ---- Commands ----
 
 void Room::handle(MemberHandle from, v1::ClientFrame frame) {
+  current_command_ = static_cast<int>(frame.command_case());
+  struct Reset {
+    int& c;
+    ~Reset() { c = 0; }
+  } reset{current_command_};
   switch (frame.command_case()) {
     case v1::ClientFrame::kJoin: return do_join(from, frame);
     case v1::ClientFrame::kLeave: return do_leave(from.conn_id, &from, frame.request_id());
@@ -274,6 +289,12 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     result->set_last_read_seq(c->second.value());
   }
 
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->resume(static_cast<int>(mode));
+    if (!rejoin) {
+      ctx_.metrics->room_members.add(1);
+    }
+  }
   // Register before computing `online` so the joiner sees itself.
   members_[from.conn_id] = from;
   member_ix_.try_emplace(from.member.member_id(), static_cast<std::uint32_t>(member_ix_.size()));
@@ -312,6 +333,9 @@ void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::ui
   }
   MemberHandle gone = std::move(it->second);
   members_.erase(it);
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->room_members.add(-1);
+  }
   --encoding_count_[static_cast<std::size_t>(gone.encoding)];
   rebuild_shard_lists();
   if (--online_count_[gone.member.member_id()] == 0) {
@@ -324,7 +348,7 @@ void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::ui
   if (reply_to != nullptr) {
     v1::ServerFrame out;
     out.mutable_reply()->set_request_id(request_id);
-    deliver(gone, fanout::make_frame_payload(out, gone.encoding));
+    reply(gone, std::move(out));
   }
 }
 
@@ -345,8 +369,10 @@ void Room::do_board_command(const MemberHandle& from, const v1::ClientFrame& fra
     if (in_flight_ops_.contains(key)) {
       for (auto& p : pending_) {
         if (p.dedup_key == key) {
-          p.waiters.push_back(
-              Waiter{.to = from, .request_id = frame.request_id(), .duplicate = true});
+          p.waiters.push_back(Waiter{.to = from,
+                                     .request_id = frame.request_id(),
+                                     .duplicate = true,
+                                     .command = current_command_});
           return;
         }
       }
@@ -362,7 +388,8 @@ void Room::do_board_command(const MemberHandle& from, const v1::ClientFrame& fra
     return reply_error(from, frame.request_id(), Errc::kOverloaded);
   }
   ensure_in_roster(from);
-  append(std::move(*event), from, Waiter{.to = from, .request_id = frame.request_id()},
+  append(std::move(*event), from,
+         Waiter{.to = from, .request_id = frame.request_id(), .command = current_command_},
          std::move(key));
 }
 
@@ -457,7 +484,9 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
                                 ? board::redact_event(e, from.member.member_id(), anonymous)
                                 : std::move(e);
     }
+    self->current_command_ = static_cast<int>(v1::ClientFrame::kGetHistory);
     self->reply(from, std::move(out));
+    self->current_command_ = 0;
   };
   // Served from memory when the tail covers the page: it holds everything older than the page's
   // first event back to the room's start, or at least `limit` events before `before`.
@@ -480,7 +509,10 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
         self->ctx_.shards->executor(self->shard_),
         [self, events = std::move(events), send = std::move(send), from, request_id]() mutable {
           if (!events) {
-            return self->reply_error(from, request_id, events.error());
+            self->current_command_ = static_cast<int>(v1::ClientFrame::kGetHistory);
+            self->reply_error(from, request_id, events.error());
+            self->current_command_ = 0;
+            return;
           }
           send(std::move(*events));
         });
@@ -533,7 +565,8 @@ void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Wait
                         .generation = generation_,
                         .event = std::move(event),
                         .dedup_key = std::move(key),
-                        .created = std::move(created)};
+                        .created = std::move(created),
+                        .started = std::chrono::steady_clock::now()};
   if (waiter) {
     pending.waiters.push_back(std::move(*waiter));
   }
@@ -580,8 +613,10 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
       done.created(false, {});
     }
     for (const auto& w : done.waiters) {
+      current_command_ = w.command;
       reply_error(w.to, w.request_id, ec);
     }
+    current_command_ = 0;
     if (state_ == State::kFailed) {
       fail_queued(Errc::kRoomNotFound);
     }
@@ -595,6 +630,12 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
     HUDDLE_BUG("durable event does not apply to the board");
   }
   head_ = Seq{seq};
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->events_appended.add();
+    ctx_.metrics->append_latency.observe_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                std::chrono::steady_clock::now() - done.started)
+                                                .count());
+  }
   if (!done.dedup_key.empty()) {
     remember_op(done.dedup_key, head_);
   }
@@ -612,8 +653,10 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
     if (done.created) {
       *out.mutable_reply()->mutable_room() = info();
     }
+    current_command_ = w.command;
     reply(w.to, std::move(out));
   }
+  current_command_ = 0;
   if (done.created) {
     state_ = State::kLive;
     done.created(true, info());
@@ -765,7 +808,14 @@ void Room::rebuild_shard_lists() {
 }
 
 void Room::reply(const MemberHandle& to, v1::ServerFrame frame) {
+  count_reply(frame);
   deliver(to, fanout::make_frame_payload(frame, to.encoding));
+}
+
+void Room::count_reply(const v1::ServerFrame& frame) const {
+  if (ctx_.metrics != nullptr && current_command_ != 0 && frame.has_reply()) {
+    ctx_.metrics->command(current_command_, static_cast<int>(frame.reply().error().code()));
+  }
 }
 
 void Room::reply_error(const MemberHandle& to, std::uint64_t request_id,

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -72,6 +73,7 @@ class Room : public std::enable_shared_from_this<Room> {
     MemberHandle to;
     std::uint64_t request_id = 0;
     bool duplicate = false;
+    int command = 0;  // ClientFrame field number, for the commands metric.
   };
   struct PendingAppend {
     std::uint64_t append_id = 0;   // Unique per room object; matches the log's completion.
@@ -80,6 +82,7 @@ class Room : public std::enable_shared_from_this<Room> {
     std::vector<Waiter> waiters;
     std::string dedup_key;  // Empty: no op id.
     CreatedCallback created;
+    std::chrono::steady_clock::time_point started;  // Handed to the log (append latency).
   };
   // An event as fanned out: `full` for its actor, `redacted` for everyone else (null when both
   // see the same bytes). Either may lack an encoding nobody used then.
@@ -140,6 +143,11 @@ class Room : public std::enable_shared_from_this<Room> {
   [[nodiscard]] std::vector<huddle::v1::Member> online_members() const;
   [[nodiscard]] huddle::v1::RoomInfo info() const;
   void remember_op(const std::string& key, Seq seq);
+
+  // The command whose replies are being produced (ClientFrame field number; 0 = none), so that
+  // reply() can count commands by type and result without threading it through every call.
+  int current_command_ = 0;
+  void count_reply(const huddle::v1::ServerFrame& frame) const;
 
   const RoomId id_;
   const std::size_t shard_;

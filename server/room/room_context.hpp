@@ -9,6 +9,7 @@
 #include "core/board/rules.hpp"
 #include "server/store/event_log.hpp"
 #include "server/util/clock.hpp"
+#include "server/util/metrics.hpp"
 #include "server/util/shards.hpp"
 
 namespace huddle::room {
@@ -32,6 +33,7 @@ struct RoomContext {
   store::EventLog* log = nullptr;
   const Clock* clock = nullptr;
   boost::asio::any_io_executor reader;  // Blocking store reads run here, off the I/O shards.
+  metrics::Metrics* metrics = nullptr;  // Optional (unit tests run without).
   RoomOptions options{};
 };
 
