@@ -42,8 +42,8 @@ void Histogram::render(std::string& out, const char* name, const char* help) con
 }
 
 void Metrics::command(int field_number, int error_code) noexcept {
-  if (field_number <= 0 || static_cast<std::size_t>(field_number) >= kCommands ||
-      error_code < 0 || static_cast<std::size_t>(error_code) >= kResults) {
+  if (field_number <= 0 || static_cast<std::size_t>(field_number) >= kCommands || error_code < 0 ||
+      static_cast<std::size_t>(error_code) >= kResults) {
     return;
   }
   commands[static_cast<std::size_t>(field_number)][static_cast<std::size_t>(error_code)].fetch_add(
@@ -84,7 +84,7 @@ std::string Metrics::render(const std::string& extra) const {
   out += fmt::format("huddle_slow_consumer_closes_total {}\n", slow_consumer_closes.value());
   header(out, "huddle_rejected_frames_total", "counter", "Client messages refused, by reason.");
   static constexpr std::array<const char*, 3> kReasons = {"malformed", "too_big",
-                                                           "wrong_message_type"};
+                                                          "wrong_message_type"};
   for (std::size_t i = 0; i < kReasons.size(); ++i) {
     out += fmt::format("huddle_rejected_frames_total{{reason=\"{}\"}} {}\n", kReasons[i],
                        rejected[i].load(std::memory_order_relaxed));
@@ -95,7 +95,8 @@ std::string Metrics::render(const std::string& extra) const {
                        v1::ResumeMode_Name(static_cast<v1::ResumeMode>(m)),
                        resumes[static_cast<std::size_t>(m)].load(std::memory_order_relaxed));
   }
-  header(out, "huddle_commands_total", "counter", "Commands by type and result (ok or error code).");
+  header(out, "huddle_commands_total", "counter",
+         "Commands by type and result (ok or error code).");
   const auto* frame = v1::ClientFrame::descriptor();
   for (std::size_t c = 0; c < kCommands; ++c) {
     const auto* field = frame->FindFieldByNumber(static_cast<int>(c));
@@ -107,11 +108,9 @@ std::string Metrics::render(const std::string& extra) const {
       if (n == 0) {
         continue;
       }
-      out += fmt::format("huddle_commands_total{{command=\"{}\",result=\"{}\"}} {}\n",
-                         field->name(),
-                         r == 0 ? std::string("ok")
-                                : v1::ErrorCode_Name(static_cast<v1::ErrorCode>(r)),
-                         n);
+      out += fmt::format(
+          "huddle_commands_total{{command=\"{}\",result=\"{}\"}} {}\n", field->name(),
+          r == 0 ? std::string("ok") : v1::ErrorCode_Name(static_cast<v1::ErrorCode>(r)), n);
     }
   }
   append_latency.render(out, "huddle_append_latency_seconds",

@@ -60,7 +60,7 @@ struct Metrics {
   Counter room_members;                // Connections joined to rooms (one per connection x room).
   Counter outbox_bytes;                // Bytes queued in every connection's outbox.
   // Counters.
-  Counter deliveries;      // Frames pushed to outboxes (events, replies, presence, ...).
+  Counter deliveries;  // Frames pushed to outboxes (events, replies, presence, ...).
   Counter events_appended;
   Counter slow_consumer_closes;
   std::array<std::atomic<std::uint64_t>, 4> resumes{};  // By v1::ResumeMode.

@@ -84,9 +84,10 @@ TEST(Metrics, AScriptedSessionMovesTheCountersByTheExpectedAmounts) {
   EXPECT_EQ(delta(before, after, "huddle_events_appended_total"), 5);
   EXPECT_EQ(delta(before, after, "huddle_append_latency_seconds_count"), 5);
   EXPECT_EQ(delta(before, after, R"(huddle_commands_total{command="post_chat",result="ok"})"), 3);
-  EXPECT_EQ(delta(before, after,
-                  R"(huddle_commands_total{command="post_chat",result="ERROR_CODE_INVALID_ARGUMENT"})"),
-            1);
+  EXPECT_EQ(
+      delta(before, after,
+            R"(huddle_commands_total{command="post_chat",result="ERROR_CODE_INVALID_ARGUMENT"})"),
+      1);
   EXPECT_EQ(delta(before, after, R"(huddle_commands_total{command="create_room",result="ok"})"), 1);
   EXPECT_EQ(delta(before, after, R"(huddle_commands_total{command="join",result="ok"})"), 2);
   EXPECT_EQ(delta(before, after, R"(huddle_commands_total{command="hello",result="ok"})"), 2);
