@@ -25,11 +25,14 @@ Usage: huddle-server [options]
                             wal: WAL without fsync, survives a process crash only
   --threads N               I/O threads (shards); default: one per core
   --ephemeral               keep everything in memory (nothing survives a restart)
+  --room-idle-seconds N     drop a room from memory after N s with no member (default 300; 0 =
+                            never); it reloads from snapshot + tail on the next join
   --port-file FILE          write the bound port to FILE once listening (for scripts and tests)
   --log-level LEVEL         trace|debug|info|warn|error|off (default info)
   --help                    this text
 
-Endpoints: GET /healthz (JSON), WebSocket /ws with subprotocol huddle.v1+proto or huddle.v1+json.
+Endpoints: GET /healthz (JSON), GET /metrics (Prometheus), GET /api/v1/rooms/ID/export?format=md,
+WebSocket /ws with subprotocol huddle.v1+proto or huddle.v1+json.
 )";
 
 struct Args {
@@ -82,6 +85,12 @@ Args parse(int argc, char** argv) {
       args.options.threads = static_cast<std::size_t>(n);
     } else if (flag == "--ephemeral") {
       args.options.ephemeral = true;
+    } else if (flag == "--room-idle-seconds") {
+      const long long n = std::stoll(value());
+      if (n < 0 || n > 30LL * 24 * 3600) {
+        throw std::invalid_argument("--room-idle-seconds is 0..2592000");
+      }
+      args.options.room.idle_eviction_ms = n * 1000;
     } else if (flag == "--port-file") {
       args.port_file = value();
     } else if (flag == "--log-level") {

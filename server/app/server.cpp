@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "server/codec/wire_errors.hpp"
@@ -31,6 +32,7 @@ Server::~Server() {
   // Order matters: the log's last callbacks post to the (stopped) shards, and handlers that the
   // shards still hold refer to the contexts below.
   listener_.reset();
+  sweep_timer_.reset();
   log_.reset();
   if (net_ctx_) {
     net_ctx_->writers.clear();  // Their timers belong to the shards' io_contexts.
@@ -113,6 +115,10 @@ boost::system::error_code Server::start() {
   }
   port_ = listener_->local_endpoint().port();
   listener_->run();
+  if (room_ctx_->options.idle_eviction_ms > 0) {
+    sweep_timer_ = std::make_unique<boost::asio::steady_timer>(shards_->executor(0));
+    schedule_sweep();
+  }
   shards_->start();
   started_ = true;
   log::app()->info("listening addr={}:{} threads={} durability={} epoch={}", options_.host, port_,
@@ -124,11 +130,31 @@ boost::system::error_code Server::start() {
   return {};
 }
 
+void Server::schedule_sweep() {
+  // A room idle for idle_eviction_ms is dropped within a quarter of that again (at least 50 ms,
+  // at most 10 s between sweeps).
+  const auto idle = room_ctx_->options.idle_eviction_ms;
+  sweep_timer_->expires_after(
+      std::chrono::milliseconds(std::clamp<std::int64_t>(idle / 4, 50, 10'000)));
+  sweep_timer_->async_wait([this, idle](boost::system::error_code ec) {
+    if (ec) {
+      return;  // Cancelled: stopping.
+    }
+    if (const auto n = registry_->evict_idle(clock_->now_unix_ms(), idle); n > 0) {
+      log::room()->info("evicted idle rooms count={} loaded={}", n, registry_->loaded_rooms());
+    }
+    schedule_sweep();
+  });
+}
+
 void Server::stop() {
   if (!started_ || stopped_) {
     return;
   }
   stopped_ = true;
+  if (sweep_timer_) {
+    boost::asio::post(shards_->executor(0), [timer = sweep_timer_.get()] { timer->cancel(); });
+  }
   listener_->stop();
   std::vector<std::shared_ptr<net::Session>> sessions;
   {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "core/common/error.hpp"
 #include "server/app/server_options.hpp"
 #include "server/util/metrics.hpp"
@@ -62,6 +64,9 @@ class Server {
   std::unique_ptr<boost::asio::thread_pool> reader_;
   std::unique_ptr<ShardSet> shards_;
   std::shared_ptr<net::Listener> listener_;
+  // Idle-room eviction sweep, on shard 0 (destroyed before the shards: declared after them).
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
+  void schedule_sweep();
   std::uint16_t port_ = 0;
   bool started_ = false;
   bool stopped_ = false;

@@ -92,9 +92,10 @@ void Room::submit(MemberHandle from, v1::ClientFrame frame) {
         return refuse(Errc::kOverloaded);
       }
       self->queued_.push_back(Queued{std::move(from), std::move(frame), false});
-      return;
+      return self->note_idle_state();
     }
     self->handle(std::move(from), std::move(frame));
+    self->note_idle_state();
   });
 }
 
@@ -108,6 +109,7 @@ void Room::disconnect(std::uint64_t conn_id) {
       return;
     }
     self->do_leave(conn_id, nullptr, 0);
+    self->note_idle_state();
   });
 }
 
@@ -173,6 +175,7 @@ void Room::on_loaded(Result<store::RoomLoad> load) {
   state_ = State::kLive;
   log::room()->info("room opened room={} head={}", id_.value(), head_.value());
   run_queued();
+  note_idle_state();
 }
 
 void Room::run_queued() {
@@ -203,6 +206,7 @@ void Room::fail_queued(const boost::system::error_code& ec) {
       current_command_ = 0;
     }
   }
+  note_idle_state();
 }
 
 // ---- Commands ----
@@ -620,7 +624,7 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
     if (state_ == State::kFailed) {
       fail_queued(Errc::kRoomNotFound);
     }
-    return;
+    return note_idle_state();
   }
 
   // Durable: apply, fan out, then ack.
@@ -668,6 +672,17 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
     snap.set_seq(head_.value());
     *snap.mutable_board() = board_.snapshot();
     ctx_.log->put_snapshot(id_, std::move(snap));
+  }
+  note_idle_state();
+}
+
+void Room::note_idle_state() {
+  const bool idle = members_.empty() && pending_.empty() && queued_.empty() &&
+                    (state_ == State::kLive || state_ == State::kFailed);
+  if (!idle) {
+    idle_since_ms_.store(0);
+  } else if (idle_since_ms_.load() == 0) {
+    idle_since_ms_.store(std::max<std::int64_t>(1, ctx_.clock->now_unix_ms()));
   }
 }
 

@@ -65,6 +65,9 @@ class Room : public std::enable_shared_from_this<Room> {
   [[nodiscard]] std::size_t shard() const noexcept { return shard_; }
   // Any thread: the room could not be loaded or created; it serves nothing.
   [[nodiscard]] bool failed() const noexcept { return failed_.load(); }
+  // Any thread: since when (clock ms) the room has had no member, no append in flight and no
+  // queued command; 0 while it has any. The registry evicts rooms idle for long enough.
+  [[nodiscard]] std::int64_t idle_since_ms() const noexcept { return idle_since_ms_.load(); }
 
  private:
   enum class State { kNew, kLoading, kCreating, kLive, kFailed };
@@ -154,6 +157,9 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomContext& ctx_;
 
   std::atomic<bool> failed_{false};
+  std::atomic<std::int64_t> idle_since_ms_{0};
+  // Room shard: recomputes idle_since_ms_ after anything that may change it.
+  void note_idle_state();
   State state_ = State::kNew;  // Owner: room shard.
   struct Queued {
     MemberHandle from;

@@ -25,6 +25,9 @@ struct RoomOptions {
   std::size_t max_history_page = 200;      // GetHistory limit cap.
   std::size_t max_history_bytes = 256 * 1024;  // A page's events; fewer events when they are big.
   std::size_t max_export_bytes = 512 * 1024;   // Export command; larger boards: HTTP export.
+  // A room with no member and nothing in flight for this long leaves memory (it reloads from
+  // snapshot + tail on the next join). 0 = never.
+  std::int64_t idle_eviction_ms = 5 * 60 * 1000;
   board::BoardLimits board{};
 };
 

@@ -82,6 +82,25 @@ std::vector<huddle::v1::RoomInfo> RoomRegistry::list() const {
   return out;
 }
 
+std::size_t RoomRegistry::evict_idle(std::int64_t now_ms, std::int64_t idle_ms) {
+  std::vector<std::shared_ptr<Room>> dropped;  // Destroyed outside the lock.
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+      const auto since = it->second->idle_since_ms();
+      // use_count 1: only this map holds it. Sessions hold the rooms they joined, and every
+      // posted handler holds its room, so nothing can touch it after it leaves the map.
+      if (it->second.use_count() == 1 && since != 0 && now_ms - since >= idle_ms) {
+        dropped.push_back(std::move(it->second));
+        it = rooms_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return dropped.size();
+}
+
 std::size_t RoomRegistry::loaded_rooms() const {
   std::lock_guard lock(mu_);
   return rooms_.size();

@@ -40,6 +40,10 @@ class RoomRegistry {
   [[nodiscard]] boost::system::error_code create(MemberHandle from, huddle::v1::ClientFrame frame);
 
   [[nodiscard]] std::vector<huddle::v1::RoomInfo> list() const;
+  // Drops from memory every room idle (Room::idle_since_ms) for at least `idle_ms` that nobody
+  // holds (no session joined to it, no handler in flight): under the registry's lock, so find()
+  // cannot hand it out meanwhile; the next find() reloads it. Returns how many were dropped.
+  std::size_t evict_idle(std::int64_t now_ms, std::int64_t idle_ms);
   [[nodiscard]] std::size_t loaded_rooms() const;
 
  private:

@@ -222,6 +222,50 @@ TEST_F(RoomBoardTest, JoinersAtTheSameHeadShareOneSnapshotUnlessTheBoardDiffersP
   EXPECT_EQ(snap.ideas(0).text(), "");
 }
 
+// Idle eviction: a room with no member and nothing in flight leaves memory once it has been idle
+// long enough, and comes back intact (snapshot + tail) on the next join.
+TEST_F(RoomBoardTest, AnIdleRoomNobodyHoldsIsEvictedAndReloadsIntact) {
+  auto owner = connect("owner");
+  auto bob = connect("bob");
+  create_board(owner, false, false, {&bob});
+  const auto idea = ask(bob, idea_frame(10, "kept across eviction")).seq();
+  EXPECT_EQ(registry_->evict_idle(kNow + 3'600'000, 1000), 0U) << "members are joined";
+  room()->disconnect(owner.handle.conn_id);
+  room()->disconnect(bob.handle.conn_id);
+  run();
+  EXPECT_EQ(registry_->evict_idle(kNow + 999, 1000), 0U) << "not idle for long enough";
+  EXPECT_EQ(registry_->evict_idle(kNow + 1000, 1000), 1U);
+  EXPECT_EQ(registry_->loaded_rooms(), 0U);
+
+  auto again = connect("bob");
+  const auto got = join(again, 20);
+  const auto snap = got.snapshots().at(0).board();
+  ASSERT_EQ(snap.ideas_size(), 1);
+  EXPECT_EQ(snap.ideas(0).idea_id(), idea);
+  EXPECT_EQ(snap.ideas(0).text(), "kept across eviction");
+  EXPECT_EQ(got.reply_to(20).join().head_seq(), head());
+  const auto after = ask(again, idea_frame(21, "after")).seq();
+  EXPECT_EQ(after, idea + 1);  // The chain goes on.
+  EXPECT_EQ(head(), after);
+}
+
+TEST_F(RoomBoardTest, ARoomSomeoneHoldsOrWithAnAppendInFlightIsNotEvicted) {
+  auto owner = connect("owner");
+  create_board(owner, false, false, {});
+  log_.hold();
+  room()->submit(owner.handle, idea_frame(10, "in flight"));
+  room()->disconnect(owner.handle.conn_id);
+  run();
+  EXPECT_EQ(registry_->evict_idle(kNow + 3'600'000, 1000), 0U) << "an append is in flight";
+  log_.release_all();
+  run();
+  {
+    const auto held = room();  // A session that joined holds its room like this.
+    EXPECT_EQ(registry_->evict_idle(kNow + 3'600'000, 1000), 0U) << "someone holds the room";
+  }
+  EXPECT_EQ(registry_->evict_idle(kNow + 3'600'000, 1000), 1U);
+}
+
 // Read cursors: kept per member, never moved back, bounded by the head, and still there when
 // the room is loaded again ("new since you last looked").
 TEST_F(RoomBoardTest, ReadCursorsNeverMoveBackAndSurviveAReload) {
