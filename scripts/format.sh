@@ -11,7 +11,8 @@ if ! command -v clang-format >/dev/null; then
     exit 1
   fi
 fi
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h' '*.cc')
+# Tracked files and new ones not yet added (a new file must not escape --fix and then fail CI).
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.cc')
 [[ ${#files[@]} -eq 0 ]] && exit 0
 if [[ "$mode" == "--fix" ]]; then
   clang-format -i "${files[@]}"
