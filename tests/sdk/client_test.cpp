@@ -3,8 +3,10 @@
 // the offline queue applies each command exactly once, and a broken server never crashes it.
 #include "huddle/client.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -327,6 +329,136 @@ TEST(SdkClient, TypedCommandsRunASessionAndTheMirrorAgrees) {
   ok(pat.leave(kRoom));
   fran.stop();
   pat.stop();
+}
+
+// Graceful shutdown (issue #8): SIGTERM while 200 clients post. The server exits 0 in bounded
+// time, connections get close 1001, every acked post is in the log after the restart, and the
+// clients resume and finish every post they had issued, each applied once.
+TEST(SdkClient, SigtermWithTwoHundredClientsPostingLosesNoAckedPost) {
+  TempDir dir;
+  const auto data = (dir.path() / "data").string();
+  auto server = std::make_unique<ChildServer>(data);
+  const auto port = server->port();
+  IoThread io;
+  {
+    Client owner(io.ioc.get_executor(), options_for(port, "owner"));
+    owner.start();
+    ASSERT_TRUE(owner.create_room(kRoom).get().ok());
+    owner.stop();
+  }
+  constexpr int kClients = 200;
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<AppView>> views;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<Client>(io.ioc.get_executor(),
+                                               options_for(port, "c" + std::to_string(i))));
+    views.push_back(std::make_unique<AppView>());
+    clients.back()->start();
+    clients.back()->join(kRoom, views.back()->handlers());
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        return std::all_of(views.begin(), views.end(),
+                           [](const auto& v) { return v->ready.load(); });
+      },
+      30s));
+
+  std::mutex mu;
+  std::map<std::string, std::uint64_t> acked;  // text -> seq
+  std::atomic<int> issued{0};
+  std::atomic<int> answered{0};
+  std::atomic<int> failed{0};
+  std::atomic<bool> posting{true};
+  std::function<void(int, int)> post = [&](int c, int n) {
+    if (!posting) {
+      return;
+    }
+    const auto text = "c" + std::to_string(c) + "-" + std::to_string(n);
+    v1::ClientFrame f;
+    f.mutable_post_chat()->set_room_id(kRoom);
+    f.mutable_post_chat()->set_text(text);
+    ++issued;
+    clients[static_cast<std::size_t>(c)]->send(std::move(f), [&, c, n, text](CommandResult r) {
+      if (r.ok()) {
+        std::lock_guard lock(mu);
+        acked[text] = r.seq();
+      } else {
+        ++failed;
+      }
+      ++answered;
+      post(c, n + 1);
+    });
+  };
+  for (int c = 0; c < kClients; ++c) {
+    post(c, 0);
+  }
+  TestClient watcher(port);  // A raw connection, to see the close code.
+  watcher.hello("Watcher", "watcher");
+  std::this_thread::sleep_for(500ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(server->terminate(), 0);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 10s);
+  EXPECT_EQ(watcher.wait_closed(), 1001);
+  posting = false;  // Stop issuing; what was issued is still owed an answer.
+  std::size_t acked_before_restart = 0;
+  {
+    std::lock_guard lock(mu);
+    acked_before_restart = acked.size();
+  }
+  EXPECT_GT(acked_before_restart, 0U);
+
+  server = std::make_unique<ChildServer>(
+      data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(eventually([&] { return answered.load() == issued.load(); }, 60s))
+      << answered.load() << " of " << issued.load();
+  EXPECT_EQ(failed.load(), 0);
+
+  // Every acked post is in the log, once, at its seq.
+  TestClient reader(port);
+  reader.hello("Reader", "reader");
+  const auto head = reader.join(kRoom).head_seq();
+  std::map<std::string, std::uint64_t> stored;
+  int chats = 0;
+  for (std::uint64_t before = head + 1; before > 1;) {
+    v1::ClientFrame h;
+    h.mutable_get_history()->set_room_id(kRoom);
+    h.mutable_get_history()->set_before_seq(before);
+    h.mutable_get_history()->set_limit(200);
+    const auto page = reader.request(h).history();
+    if (page.events().empty()) {
+      break;
+    }
+    for (const auto& e : page.events()) {
+      if (e.has_chat_posted()) {
+        ++chats;
+        EXPECT_TRUE(stored.emplace(e.chat_posted().text(), e.seq()).second)
+            << "stored twice: " << e.chat_posted().text();
+      }
+    }
+    before = page.events(0).seq();
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(static_cast<int>(acked.size()), issued.load());
+  EXPECT_EQ(chats, issued.load());
+  for (const auto& [text, seq] : acked) {
+    ASSERT_TRUE(stored.contains(text)) << "acked but lost: " << text;
+    EXPECT_EQ(stored.at(text), seq) << text;
+  }
+  // And the applications saw their room without a gap or a duplicate, to the head.
+  for (const auto& v : views) {
+    EXPECT_TRUE(eventually([&] { return v->last() >= head; }, 30s));
+    std::lock_guard view_lock(v->mu);
+    EXPECT_EQ(v->gaps, 0);
+    EXPECT_EQ(v->duplicates, 0);
+  }
+  std::cout << "posts issued " << issued.load() << ", acked before SIGTERM returned "
+            << acked_before_restart << ", shutdown took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms"
+            << std::endl;
+  for (auto& c : clients) {
+    c->stop();
+  }
 }
 
 // A server that answers the upgrade, reads one message, then sends `payloads[k]` on its k-th
