@@ -1,6 +1,7 @@
 # Every dependency is a Debian 12 package (see the Makefile's DEBIAN_PACKAGES). Nothing is downloaded.
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 REQUIRED CONFIG)           # libboost1.81-dev: Asio, Beast, system (header-only)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS program_options)  # libboost1.81-dev (Asio, Beast;
+                                                   # header-only), libboost-program-options1.81-dev
 find_package(Protobuf 3.21 REQUIRED)               # module mode: protobuf 3.21 ships no CMake config
 find_package(RocksDB 7.8 REQUIRED CONFIG)          # librocksdb-dev
 find_package(spdlog REQUIRED CONFIG)               # libspdlog-dev

@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build ccache pkg-config make
   libboost1.81-dev            # Asio, Beast, system (header-only)
+  libboost-program-options1.81-dev  # huddle-server's flags, environment and config file
   libprotobuf-dev protobuf-compiler
   librocksdb-dev
   libgtest-dev libgmock-dev

@@ -1,14 +1,19 @@
-// huddle-server: flags -> ServerOptions -> Server; SIGINT/SIGTERM -> graceful stop.
+// huddle-server: flags, environment (HUDDLE_*) and config file -> ServerOptions -> Server;
+// SIGINT/SIGTERM -> graceful stop.
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
 
 #include "server/app/server.hpp"
 #include "server/util/log.hpp"
@@ -29,75 +34,147 @@ Usage: huddle-server [options]
                             never); it reloads from snapshot + tail on the next join
   --port-file FILE          write the bound port to FILE once listening (for scripts and tests)
   --log-level LEVEL         trace|debug|info|warn|error|off (default info)
+  --config FILE             read options from FILE: one `name = value` a line (INI, the names
+                            above without --; # comments)
+  --print-config            print the effective configuration, with where each value came
+                            from, and exit
   --help                    this text
+
+Every option can also come from the environment: HUDDLE_ + the name in capitals with _ for -
+(HUDDLE_LISTEN, HUDDLE_DATA_DIR, HUDDLE_EPHEMERAL=true, ...). A flag beats the environment,
+which beats the config file, which beats the default.
 
 Endpoints: GET /healthz (JSON), GET /metrics (Prometheus), GET /api/v1/rooms/ID/export?format=md,
 WebSocket /ws with subprotocol huddle.v1+proto or huddle.v1+json.
 )";
 
+namespace po = boost::program_options;
+
 struct Args {
   huddle::app::ServerOptions options;
   std::string port_file;
   std::string log_level = "info";
+  bool print_config = false;
+  std::vector<std::pair<std::string, std::string>> effective;  // name -> "value  (source)"
 };
+
+// The options every source can set, with their defaults (as text, as a user would write them).
+po::options_description server_options() {
+  po::options_description d("huddle-server");
+  d.add_options()("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "")(
+      "data-dir", po::value<std::string>()->default_value("./data"), "")(
+      "durability", po::value<std::string>()->default_value("sync"), "")(
+      "threads", po::value<int>()->default_value(0), "")(
+      "ephemeral", po::value<bool>()->default_value(false)->implicit_value(true), "")(
+      "room-idle-seconds", po::value<long long>()->default_value(300), "")(
+      "port-file", po::value<std::string>()->default_value(""), "")(
+      "log-level", po::value<std::string>()->default_value("info"), "");
+  return d;
+}
 
 Args parse(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        throw std::invalid_argument("missing value for " + std::string(flag));
+  auto options = server_options();
+  po::options_description cli_only;
+  cli_only.add_options()("config", po::value<std::string>(), "")("print-config", "")("help,h", "");
+  po::options_description cli;
+  cli.add(options).add(cli_only);
+
+  // po::store keeps the first value it sees: flags, then the environment, then the file.
+  po::variables_map vm;
+  std::map<std::string, std::string> source;
+  const auto note = [&](const char* from) {
+    for (const auto& [name, value] : vm) {
+      if (!value.defaulted() && !source.contains(name)) {
+        source[name] = from;
       }
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (flag == "--listen") {
-      auto hp = value();
-      auto colon = hp.rfind(':');
-      if (colon == std::string::npos) {
-        throw std::invalid_argument("--listen wants HOST:PORT");
-      }
-      args.options.host = hp.substr(0, colon);
-      const int port = std::stoi(hp.substr(colon + 1));
-      if (port < 0 || port > 65535) {
-        throw std::invalid_argument("--listen port out of range");
-      }
-      args.options.port = static_cast<std::uint16_t>(port);
-    } else if (flag == "--data-dir") {
-      args.options.data_dir = value();
-    } else if (flag == "--durability") {
-      auto d = value();
-      if (d == "sync") {
-        args.options.durability = huddle::store::Durability::kSync;
-      } else if (d == "wal") {
-        args.options.durability = huddle::store::Durability::kWal;
-      } else {
-        throw std::invalid_argument("--durability is sync or wal");
-      }
-    } else if (flag == "--threads") {
-      const int n = std::stoi(value());
-      if (n < 1 || n > 256) {
-        throw std::invalid_argument("--threads is 1..256");
-      }
-      args.options.threads = static_cast<std::size_t>(n);
-    } else if (flag == "--ephemeral") {
-      args.options.ephemeral = true;
-    } else if (flag == "--room-idle-seconds") {
-      const long long n = std::stoll(value());
-      if (n < 0 || n > 30LL * 24 * 3600) {
-        throw std::invalid_argument("--room-idle-seconds is 0..2592000");
-      }
-      args.options.room.idle_eviction_ms = n * 1000;
-    } else if (flag == "--port-file") {
-      args.port_file = value();
-    } else if (flag == "--log-level") {
-      args.log_level = value();
-    } else {
-      throw std::invalid_argument("unknown flag " + std::string(flag) + " (see --help)");
     }
+  };
+  po::store(po::command_line_parser(argc, argv)
+                .options(cli)
+                .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
+                .run(),
+            vm);
+  note("flag");
+  if (vm.count("help") != 0) {
+    std::cout << kUsage;
+    std::exit(0);
+  }
+  po::store(
+      po::parse_environment(
+          options,
+          [&](const std::string& env) -> std::string {
+            if (env.rfind("HUDDLE_", 0) != 0) {
+              return {};
+            }
+            std::string name;
+            for (const char c : env.substr(7)) {
+              name.push_back(
+                  c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+            }
+            return options.find_nothrow(name, false) != nullptr ? name : "";
+          }),
+      vm);
+  note("environment");
+  if (vm.count("config") != 0) {
+    const auto path = vm["config"].as<std::string>();
+    std::ifstream file(path);
+    if (!file) {
+      throw std::invalid_argument("cannot read --config " + path);
+    }
+    po::store(po::parse_config_file(file, options, /*allow_unregistered=*/false), vm);
+    note(("config file " + path).c_str());
+  }
+  po::notify(vm);
+  args.print_config = vm.count("print-config") != 0;
+
+  const auto hp = vm["listen"].as<std::string>();
+  const auto colon = hp.rfind(':');
+  if (colon == std::string::npos) {
+    throw std::invalid_argument("listen wants HOST:PORT");
+  }
+  args.options.host = hp.substr(0, colon);
+  const int port = std::stoi(hp.substr(colon + 1));
+  if (port < 0 || port > 65535) {
+    throw std::invalid_argument("listen: port out of range");
+  }
+  args.options.port = static_cast<std::uint16_t>(port);
+  args.options.data_dir = vm["data-dir"].as<std::string>();
+  const auto d = vm["durability"].as<std::string>();
+  if (d != "sync" && d != "wal") {
+    throw std::invalid_argument("durability is sync or wal");
+  }
+  args.options.durability =
+      d == "sync" ? huddle::store::Durability::kSync : huddle::store::Durability::kWal;
+  const int threads = vm["threads"].as<int>();
+  if (threads < 0 || threads > 256) {
+    throw std::invalid_argument("threads is 1..256 (0: one per core)");
+  }
+  args.options.threads = static_cast<std::size_t>(threads);
+  args.options.ephemeral = vm["ephemeral"].as<bool>();
+  const auto idle = vm["room-idle-seconds"].as<long long>();
+  if (idle < 0 || idle > 30LL * 24 * 3600) {
+    throw std::invalid_argument("room-idle-seconds is 0..2592000");
+  }
+  args.options.room.idle_eviction_ms = idle * 1000;
+  args.port_file = vm["port-file"].as<std::string>();
+  args.log_level = vm["log-level"].as<std::string>();
+
+  for (const auto& opt : options.options()) {
+    const auto& name = opt->long_name();
+    const auto& v = vm[name];
+    std::string text;
+    if (const auto* str = boost::any_cast<std::string>(&v.value())) {
+      text = *str;
+    } else if (const auto* i = boost::any_cast<int>(&v.value())) {
+      text = std::to_string(*i);
+    } else if (const auto* l = boost::any_cast<long long>(&v.value())) {
+      text = std::to_string(*l);
+    } else if (const auto* b = boost::any_cast<bool>(&v.value())) {
+      text = *b ? "true" : "false";
+    }
+    args.effective.emplace_back(name,
+                                text + "  # " + (source.contains(name) ? source[name] : "default"));
   }
   return args;
 }
@@ -109,8 +186,14 @@ int main(int argc, char** argv) {
   try {
     args = parse(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "huddle-server: " << e.what() << "\n";
+    std::cerr << "huddle-server: " << e.what() << " (see --help)\n";
     return 2;
+  }
+  if (args.print_config) {
+    for (const auto& [name, value] : args.effective) {
+      std::cout << name << " = " << value << "\n";
+    }
+    return 0;
   }
   if (!huddle::log::set_level(args.log_level)) {
     std::cerr << "huddle-server: unknown --log-level " << args.log_level << "\n";

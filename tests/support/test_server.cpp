@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -83,9 +84,12 @@ ChildServer::ChildServer(std::string data_dir, std::vector<std::string> extra_ar
   const std::string port_file = data_dir + ".port";
   std::error_code ec;
   fs::remove(port_file, ec);
+  // A --listen in extra_args replaces the default one (a flag may be given once).
+  const bool own_listen =
+      std::find(extra_args.begin(), extra_args.end(), "--listen") == extra_args.end();
   std::vector<std::string> args = {HUDDLE_SERVER_BINARY,
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   own_listen ? "127.0.0.1:0" : "",
                                    "--data-dir",
                                    data_dir,
                                    "--port-file",
@@ -94,6 +98,9 @@ ChildServer::ChildServer(std::string data_dir, std::vector<std::string> extra_ar
                                    "2",
                                    "--log-level",
                                    "warn"};
+  if (!own_listen) {
+    args.erase(args.begin() + 1, args.begin() + 3);
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ < 0) {
