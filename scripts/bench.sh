@@ -178,7 +178,7 @@ run W4 huddle 0 1 huddle "--threads 1 --durability sync" idle --connections "$ID
 run post-sync huddle 0 1 huddle "--threads 1 --durability sync" post --publishers 64 --messages 64000 --durability sync --timeout 240
 run post-wal huddle 0 1 huddle "--threads 1 --durability wal" post --publishers 64 --messages 64000 --durability wal --timeout 240
 # Join storm.
-run join huddle 0 1 huddle "--threads 1 --durability sync" join --ideas 10000 --members 200 --timeout 240
+run join huddle 0 1 huddle "--threads 1 --durability sync" join --ideas 2000 --members 200 --timeout 240
 # Resume.
 run resume-1000 huddle 0 1 huddle "--threads 1 --durability sync" resume --missed 1000 --timeout 120
 MISSED=100000
@@ -245,7 +245,7 @@ desc = {"W1": "fanout 1 room x 1000 members, 1 publisher, 128 B, max rate",
         "W4": "idle connections (server RSS growth / connection)",
         "post-sync": "post, 64 publishers, 64000 messages, --durability sync",
         "post-wal": "post, 64 publishers, 64000 messages, --durability wal",
-        "join": "join storm, 10000 ideas, 200 members",
+        "join": "join storm, a board of 2000 ideas (the per-board limit), 200 members",
         "resume-1000": "resume after 1000 missed events",
         "resume-100000": "resume after 100000 missed events",
         "resume-20000": "resume after 20000 missed events",
