@@ -1,15 +1,13 @@
 // huddle-server's configuration: flags, HUDDLE_* environment variables and a --config file, with
 // that precedence; --print-config shows each effective value and where it came from; a bad
 // source is refused with exit status 2 (issue #8).
-#include <cstdio>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "tests/support/shell.hpp"
 #include "tests/support/test_server.hpp"
-
-#include <sys/wait.h>
 
 #ifndef HUDDLE_SERVER_BINARY
 #error "HUDDLE_SERVER_BINARY must be defined by the build"
@@ -18,26 +16,9 @@
 namespace huddle::testing {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-// `env` is prepended to the command line (VAR=value ...); stderr joins stdout.
-Run server(const std::string& env, const std::string& args) {
-  const std::string cmd = env + " " + HUDDLE_SERVER_BINARY + " " + args + " 2>&1";
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) {
-    r.out.append(buf, n);
-  }
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+// `env` is prepended to the command line (VAR=value ...).
+ShellRun server(const std::string& env, const std::string& args) {
+  return run_shell(env + " " + HUDDLE_SERVER_BINARY + " " + args);
 }
 
 TEST(Config, FlagsBeatTheEnvironmentWhichBeatsTheFileWhichBeatsDefaults) {

@@ -1,7 +1,5 @@
 // The `huddle` command-line client driven as a user would: a real server on loopback, the CLI
 // binary run through a shell, its output and exit status checked.
-#include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -9,9 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "huddle/v1/event.pb.h"
+#include "tests/support/shell.hpp"
 #include "tests/support/test_server.hpp"
-
-#include <sys/wait.h>
 
 #ifndef HUDDLE_BOT_BINARY
 #error "HUDDLE_BOT_BINARY must be defined by the build"
@@ -23,37 +20,14 @@
 namespace huddle::testing {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;  // stdout and stderr.
-  [[nodiscard]] std::vector<std::string> lines() const {
-    std::vector<std::string> v;
-    std::istringstream in(out);
-    for (std::string l; std::getline(in, l);) {
-      v.push_back(l);
-    }
-    return v;
-  }
-};
+using Run = ShellRun;
 
-// Runs `command ARGS` through the shell (arguments single-quoted), with stderr in the output.
+// Runs `command ARGS` (each argument quoted).
 Run shell(std::string cmd, const std::vector<std::string>& args) {
   for (const auto& a : args) {
-    cmd += " '" + a + "'";
+    cmd += " " + shell_quote(a);
   }
-  cmd += " 2>&1";
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) {
-    r.out.append(buf, n);
-  }
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return run_shell(cmd);
 }
 
 // Runs `huddle --url ws://127.0.0.1:PORT/ws ARGS`.
