@@ -33,6 +33,8 @@ Usage: huddle-server [options]
   --room-idle-seconds N     drop a room from memory after N s with no member (default 300; 0 =
                             never); it reloads from snapshot + tail on the next join
   --port-file FILE          write the bound port to FILE once listening (for scripts and tests)
+  --web-dir DIR             the web client's files, served at / and /r/ROOM (default: the
+                            source tree's web/; empty: no web client)
   --log-level LEVEL         trace|debug|info|warn|error|off (default info)
   --config FILE             read options from FILE: one `name = value` a line (INI, the names
                             above without --; # comments)
@@ -68,6 +70,7 @@ po::options_description server_options() {
       "ephemeral", po::value<bool>()->default_value(false)->implicit_value(true), "")(
       "room-idle-seconds", po::value<long long>()->default_value(300), "")(
       "port-file", po::value<std::string>()->default_value(""), "")(
+      "web-dir", po::value<std::string>()->default_value(HUDDLE_WEB_DIR), "")(
       "log-level", po::value<std::string>()->default_value("info"), "");
   return d;
 }
@@ -158,6 +161,7 @@ Args parse(int argc, char** argv) {
   }
   args.options.room.idle_eviction_ms = idle * 1000;
   args.port_file = vm["port-file"].as<std::string>();
+  args.options.net.web_dir = vm["web-dir"].as<std::string>();
   args.log_level = vm["log-level"].as<std::string>();
 
   for (const auto& opt : options.options()) {
@@ -208,6 +212,9 @@ int main(int argc, char** argv) {
     std::ofstream(args.port_file) << server.port() << "\n";
   }
   std::cout << "huddle-server is running.\n"
+            << (args.options.net.web_dir.empty() ? std::string()
+                                                 : "  web:       http://" + args.options.host +
+                                                       ":" + std::to_string(server.port()) + "/\n")
             << "  health:    http://" << args.options.host << ":" << server.port() << "/healthz\n"
             << "  websocket: ws://" << args.options.host << ":" << server.port()
             << "/ws  (subprotocol huddle.v1+json or huddle.v1+proto; see docs/PROTOCOL.md)\n"

@@ -12,6 +12,7 @@
 
 #include "core/board/export.hpp"
 #include "server/net/session.hpp"
+#include "server/net/static_files.hpp"
 #include "server/room/room.hpp"
 #include "server/util/log.hpp"
 
@@ -108,6 +109,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
                      "request headers too large\n", false);
     }
     log::net()->debug("http read failed err={}", ec.message());
+    if (ec.category() == make_error_code(http::error::bad_target).category() &&
+        ec != http::error::partial_message) {
+      return respond(http::status::bad_request, "text/plain", "malformed HTTP request\n", false);
+    }
     return;
   }
   auto req = parser_->release();
@@ -148,11 +153,17 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (auto exp = parse_export_target(target); exp && req.method() == http::verb::get) {
     return serve_export(exp->room, exp->format, keep_alive);
   }
-  if (req.method() == http::verb::get && (target == "/" || target == "/index.html")) {
-    return respond(http::status::ok, "text/plain",
-                   "Huddle server. Connect a WebSocket to /ws with subprotocol huddle.v1+json or "
-                   "huddle.v1+proto; see docs/PROTOCOL.md.\n",
-                   keep_alive);
+  if (req.method() == http::verb::get) {
+    if (auto file = find_static_file(ctx_.options.web_dir, target)) {
+      return respond(http::status::ok, std::move(file->content_type), std::move(file->body),
+                     keep_alive, {}, /*web=*/true);
+    }
+    if (target == "/") {
+      return respond(http::status::ok, "text/plain",
+                     "Huddle server. Connect a WebSocket to /ws with subprotocol huddle.v1+json "
+                     "or huddle.v1+proto; see docs/PROTOCOL.md.\n",
+                     keep_alive);
+    }
   }
   respond(http::status::not_found, "text/plain", "not found\n", keep_alive);
 }
@@ -188,13 +199,18 @@ void HttpSession::serve_export(const std::string& room_id, const std::string& fo
 }
 
 void HttpSession::respond(http::status status, std::string content_type, std::string body,
-                          bool keep_alive, std::string disposition) {
+                          bool keep_alive, std::string disposition, bool web) {
   auto res = std::make_shared<http::response<http::string_body>>(status, 11);
   res->set(http::field::server, "huddle");
   res->set(http::field::content_type, content_type);
   res->keep_alive(keep_alive);
   if (!disposition.empty()) {
     res->set(http::field::content_disposition, disposition);
+  }
+  if (web) {
+    res->set("Content-Security-Policy", kWebCsp);
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set(http::field::cache_control, "no-cache");
   }
   res->body() = std::move(body);
   res->prepare_payload();

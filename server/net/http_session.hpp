@@ -2,7 +2,8 @@
 //   GET /healthz -> 200 JSON; GET /ws with a WebSocket upgrade -> Session (subprotocol
 //   huddle.v1+proto or huddle.v1+json; none offered -> 400 naming both);
 //   GET /api/v1/rooms/{id}/export?format=md|csv|json -> the board as an outsider sees it
-//   (attachment; 400 bad format, 404 no room); anything else -> 404.
+//   (attachment; 400 bad format, 404 no room); GET /, /r/{room}, /web/... -> the web client
+//   (static_files.hpp); anything else -> 404.
 // Owner: the connection's shard.
 #pragma once
 
@@ -31,7 +32,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void respond(beast::http::status status, std::string content_type, std::string body,
-               bool keep_alive, std::string disposition = {});
+               bool keep_alive, std::string disposition = {}, bool web = false);
   void serve_export(const std::string& room_id, const std::string& format_name, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
 
