@@ -166,7 +166,9 @@ v1::Phase parse_phase(const std::string& s) {
 
 // One line per event: "SEQ ACTOR KIND details".
 std::string describe(const v1::Event& e) {
-  const std::string who = e.actor().member_id().empty() ? "(anonymous)" : e.actor().display_name();
+  const std::string who = e.has_room_archived()           ? "(operator)"
+                          : e.actor().member_id().empty() ? "(anonymous)"
+                                                          : e.actor().display_name();
   std::string what;
   switch (e.payload_case()) {
     case v1::Event::kRoomCreated: what = "created the room: " + e.room_created().title(); break;
@@ -188,6 +190,10 @@ std::string describe(const v1::Event& e) {
     case v1::Event::kVoteCast: what = "voted for " + std::to_string(e.vote_cast().idea_id()); break;
     case v1::Event::kActionCreated:
       what = "created action " + std::to_string(e.seq()) + ": " + e.action_created().title();
+      break;
+    case v1::Event::kRoomArchived:
+      what = "archived the room" +
+             (e.room_archived().reason().empty() ? "" : ": " + e.room_archived().reason());
       break;
     default: {
       // Every other event: its payload's name.

@@ -399,6 +399,19 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         }
         return;
       }
+      case v1::ServerFrame::kRoomClosed: {
+        auto it = rooms.find(frame.room_closed().room_id());
+        if (it == rooms.end()) {
+          return;
+        }
+        auto handlers = std::move(it->second.handlers);
+        rooms.erase(it);
+        error("room " + frame.room_closed().room_id() + " closed: " + frame.room_closed().reason());
+        if (handlers.on_closed) {
+          handlers.on_closed(frame.room_closed());
+        }
+        return;
+      }
       case v1::ServerFrame::FRAME_NOT_SET: return;
     }
   }

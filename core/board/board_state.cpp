@@ -506,6 +506,7 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
       snap_.mutable_actions(i)->set_status(event.action_status_set().status());
       return {};
     }
+    case v1::Event::kRoomArchived: snap_.set_archived(true); return {};
     case v1::Event::PAYLOAD_NOT_SET: return Errc::kInvalidArgument;
   }
   return Errc::kInvalidArgument;

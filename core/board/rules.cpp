@@ -587,6 +587,9 @@ Result<v1::Event> validate_command(const v1::ClientFrame& f, const BoardState& s
   if (!state.created()) {
     return Errc::kRoomNotFound;
   }
+  if (state.snapshot().archived()) {
+    return Errc::kRoomArchived;  // Before any other check: nothing appends to an archived room.
+  }
   const Ctx c{state, actor, state.role_of(actor), now_unix_ms, limits};
   switch (f.command_case()) {
     case v1::ClientFrame::kPostChat: return chat(c, f.post_chat());

@@ -41,6 +41,7 @@ class HuddleCategory final : public boost::system::error_category {
       case Errc::kIdeaHidden: return "the idea is hidden";
       case Errc::kLimitExceeded: return "board limit reached";
       case Errc::kExportTooLarge: return "export too large for a frame; use the HTTP export";
+      case Errc::kRoomArchived: return "room archived: read-only";
     }
     return "unknown huddle error";
   }

@@ -40,8 +40,9 @@ enum class Errc {
   kIdeaHidden,     // Another member's idea that is still hidden.
   kLimitExceeded,  // Too many ideas, groups, comments or action items.
   kExportTooLarge,
+  kRoomArchived,  // An operator archived the room: read-only.
 };
-inline constexpr Errc kLastErrc = Errc::kExportTooLarge;  // Tests walk every value up to it.
+inline constexpr Errc kLastErrc = Errc::kRoomArchived;  // Tests walk every value up to it.
 
 const boost::system::error_category& huddle_category() noexcept;
 

@@ -33,6 +33,8 @@ Usage: huddle-server [options]
   --room-idle-seconds N     drop a room from memory after N s with no member (default 300; 0 =
                             never); it reloads from snapshot + tail on the next join
   --port-file FILE          write the bound port to FILE once listening (for scripts and tests)
+  --admin-token-file FILE   turn on the admin API (/api/v1/admin): its bearer token is the
+                            first line of FILE (at least 16 characters); off by default
   --web-dir DIR             the web client's files, served at / and /r/ROOM (default: the
                             source tree's web/; empty: no web client)
   --log-level LEVEL         trace|debug|info|warn|error|off (default info)
@@ -46,8 +48,9 @@ Every option can also come from the environment: HUDDLE_ + the name in capitals 
 (HUDDLE_LISTEN, HUDDLE_DATA_DIR, HUDDLE_EPHEMERAL=true, ...). A flag beats the environment,
 which beats the config file, which beats the default.
 
-Endpoints: GET /healthz (JSON), GET /metrics (Prometheus), GET /api/v1/rooms/ID/export?format=md,
-WebSocket /ws with subprotocol huddle.v1+proto or huddle.v1+json.
+Endpoints: GET /healthz and /readyz (JSON), GET /metrics (Prometheus), GET /api/v1/rooms/ID/export
+?format=md, the admin API under /api/v1/admin, the web client at /, WebSocket /ws with
+subprotocol huddle.v1+proto or huddle.v1+json.
 )";
 
 namespace po = boost::program_options;
@@ -70,6 +73,7 @@ po::options_description server_options() {
       "ephemeral", po::value<bool>()->default_value(false)->implicit_value(true), "")(
       "room-idle-seconds", po::value<long long>()->default_value(300), "")(
       "port-file", po::value<std::string>()->default_value(""), "")(
+      "admin-token-file", po::value<std::string>()->default_value(""), "")(
       "web-dir", po::value<std::string>()->default_value(HUDDLE_WEB_DIR), "")(
       "log-level", po::value<std::string>()->default_value("info"), "");
   return d;
@@ -162,6 +166,20 @@ Args parse(int argc, char** argv) {
   args.options.room.idle_eviction_ms = idle * 1000;
   args.port_file = vm["port-file"].as<std::string>();
   args.options.net.web_dir = vm["web-dir"].as<std::string>();
+  if (const auto token_file = vm["admin-token-file"].as<std::string>(); !token_file.empty()) {
+    std::ifstream in(token_file);
+    std::string token;
+    if (!in || !std::getline(in, token)) {
+      throw std::invalid_argument("cannot read --admin-token-file " + token_file);
+    }
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
+      token.pop_back();
+    }
+    if (token.size() < 16) {
+      throw std::invalid_argument("--admin-token-file: the token needs at least 16 characters");
+    }
+    args.options.net.admin_token = token;
+  }
   args.log_level = vm["log-level"].as<std::string>();
 
   for (const auto& opt : options.options()) {

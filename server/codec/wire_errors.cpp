@@ -36,6 +36,7 @@ huddle::v1::ErrorCode to_wire_code(const boost::system::error_code& ec) {
     case Errc::kIdeaHidden: return huddle::v1::ERROR_CODE_IDEA_HIDDEN;
     case Errc::kLimitExceeded: return huddle::v1::ERROR_CODE_LIMIT_EXCEEDED;
     case Errc::kExportTooLarge: return huddle::v1::ERROR_CODE_EXPORT_TOO_LARGE;
+    case Errc::kRoomArchived: return huddle::v1::ERROR_CODE_ROOM_ARCHIVED;
   }
   return huddle::v1::ERROR_CODE_INTERNAL;
 }

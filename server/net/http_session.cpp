@@ -1,5 +1,6 @@
 #include "server/net/http_session.hpp"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -10,10 +11,9 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <fmt/format.h>
 
-#include "core/board/export.hpp"
+#include "server/net/api_routes.hpp"
 #include "server/net/session.hpp"
 #include "server/net/static_files.hpp"
-#include "server/room/room.hpp"
 #include "server/util/log.hpp"
 
 namespace huddle::net {
@@ -51,32 +51,16 @@ std::optional<codec::Encoding> pick_subprotocol(std::string_view offered) {
   return std::nullopt;
 }
 
-// "/api/v1/rooms/{id}/export?format=F" -> {id, F}; nullopt for any other target.
-struct ExportRequest {
-  std::string room;
-  std::string format;
-};
-std::optional<ExportRequest> parse_export_target(std::string_view target) {
-  constexpr std::string_view kPrefix = "/api/v1/rooms/";
-  constexpr std::string_view kSuffix = "/export";
-  const auto q = target.find('?');
-  const auto path = target.substr(0, q);
-  if (!path.starts_with(kPrefix) || !path.ends_with(kSuffix) ||
-      path.size() <= kPrefix.size() + kSuffix.size()) {
-    return std::nullopt;
+// RFC 6455 4.2.1 item 5: the key is base64 of 16 bytes (24 characters ending in "=="). Beast only
+// bounds its length, so without this a short, empty or non-base64 key was upgraded.
+bool is_valid_websocket_key(std::string_view key) {
+  if (key.size() != 24 || !key.ends_with("==")) {
+    return false;
   }
-  ExportRequest out;
-  out.room = path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
-  auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto param = query.substr(0, amp);
-    if (param.starts_with("format=")) {
-      out.format = param.substr(7);
-    }
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-  }
-  return out;
+  return std::all_of(key.begin(), key.end() - 2, [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  });
 }
 
 }  // namespace
@@ -131,6 +115,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
                                  codec::kProtoSubprotocol, codec::kJsonSubprotocol),
                      false);
     }
+    if (!is_valid_websocket_key(req[http::field::sec_websocket_key])) {
+      return respond(http::status::bad_request, "text/plain",
+                     "Sec-WebSocket-Key must be base64 of 16 bytes\n", false);
+    }
     std::make_shared<Session>(std::move(stream_), ctx_, shard_, *encoding)->run(std::move(req));
     return;
   }
@@ -150,8 +138,14 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     return respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                    ctx_.metrics->render(extra), keep_alive);
   }
-  if (auto exp = parse_export_target(target); exp && req.method() == http::verb::get) {
-    return serve_export(exp->room, exp->format, keep_alive);
+  if (is_api_target(target)) {
+    return route_api(ctx_, req.method_string(), target, req[http::field::authorization],
+                     [self = shared_from_this(), keep_alive](ApiResponse res) {
+                       boost::asio::dispatch(self->stream_.get_executor(),
+                                             [self, keep_alive, res = std::move(res)]() mutable {
+                                               self->respond_api(std::move(res), keep_alive);
+                                             });
+                     });
   }
   if (req.method() == http::verb::get) {
     if (auto file = find_static_file(ctx_.options.web_dir, target)) {
@@ -168,34 +162,19 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   respond(http::status::not_found, "text/plain", "not found\n", keep_alive);
 }
 
-void HttpSession::serve_export(const std::string& room_id, const std::string& format_name,
-                               bool keep_alive) {
-  const auto format = board::parse_export_format(format_name.empty() ? "md" : format_name);
-  if (format == huddle::v1::EXPORT_FORMAT_UNSPECIFIED) {
-    return respond(http::status::bad_request, "text/plain", "format must be md, csv or json\n",
-                   keep_alive);
+void HttpSession::respond_api(ApiResponse res, bool keep_alive) {
+  auto out = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(res.status), 11);
+  out->set(http::field::server, "huddle");
+  out->set(http::field::content_type, res.content_type);
+  out->set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : res.headers) {
+    out->set(name, value);
   }
-  std::shared_ptr<room::Room> room =
-      is_valid_room_id(room_id) ? ctx_.rooms->find(RoomId{room_id}) : nullptr;
-  if (!room) {
-    return respond(http::status::not_found, "text/plain", "no such room\n", keep_alive);
-  }
-  // Rendered on the room's shard (an outsider's view: no hidden text, no anonymous authors),
-  // written from this connection's.
-  room->export_board(format, [self = shared_from_this(), room_id,
-                              keep_alive](Result<board::ExportDocument> doc) {
-    boost::asio::dispatch(self->stream_.get_executor(), [self, room_id, keep_alive,
-                                                         doc = std::move(doc)]() mutable {
-      if (!doc) {
-        const bool missing = doc.error() == make_error_code(Errc::kRoomNotFound);
-        return self->respond(
-            missing ? http::status::not_found : http::status::internal_server_error, "text/plain",
-            doc.error().message() + "\n", keep_alive);
-      }
-      self->respond(http::status::ok, doc->content_type, std::move(doc->body), keep_alive,
-                    fmt::format("attachment; filename=\"{}.{}\"", room_id, doc->file_extension));
-    });
-  });
+  out->keep_alive(keep_alive);
+  out->body() = std::move(res.body);
+  out->prepare_payload();
+  write(std::move(out), keep_alive);
 }
 
 void HttpSession::respond(http::status status, std::string content_type, std::string body,
@@ -214,6 +193,11 @@ void HttpSession::respond(http::status status, std::string content_type, std::st
   }
   res->body() = std::move(body);
   res->prepare_payload();
+  write(std::move(res), keep_alive);
+}
+
+void HttpSession::write(std::shared_ptr<beast::http::response<beast::http::string_body>> res,
+                        bool keep_alive) {
   response_ = res;
   http::async_write(
       stream_, *res,

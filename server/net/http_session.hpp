@@ -1,9 +1,8 @@
 // HttpSession: reads one HTTP request on a fresh connection and routes it:
 //   GET /healthz -> 200 JSON; GET /ws with a WebSocket upgrade -> Session (subprotocol
 //   huddle.v1+proto or huddle.v1+json; none offered -> 400 naming both);
-//   GET /api/v1/rooms/{id}/export?format=md|csv|json -> the board as an outsider sees it
-//   (attachment; 400 bad format, 404 no room); GET /, /r/{room}, /web/... -> the web client
-//   (static_files.hpp); anything else -> 404.
+//   /api/v1/... -> the public export and the admin API (api_routes.hpp); GET /, /r/{room},
+//   /web/... -> the web client (static_files.hpp); anything else -> 404.
 // Owner: the connection's shard.
 #pragma once
 
@@ -22,6 +21,7 @@
 namespace huddle::net {
 
 namespace beast = boost::beast;
+struct ApiResponse;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
@@ -33,7 +33,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_read(beast::error_code ec, std::size_t bytes);
   void respond(beast::http::status status, std::string content_type, std::string body,
                bool keep_alive, std::string disposition = {}, bool web = false);
-  void serve_export(const std::string& room_id, const std::string& format_name, bool keep_alive);
+  void respond_api(ApiResponse res, bool keep_alive);
+  void write(std::shared_ptr<beast::http::response<beast::http::string_body>> res, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
 
   beast::tcp_stream stream_;

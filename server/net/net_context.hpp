@@ -34,7 +34,8 @@ struct NetOptions {
   // much latency is added. See WriteScheduler.
   std::chrono::microseconds write_cork{500};
   std::chrono::microseconds write_cork_max{16000};  // Adaptive cork cap: bounds added latency.
-  std::string web_dir;  // The web client's files (GET /, /r/{room}, /web/...); empty: none.
+  std::string admin_token;  // Bearer token of /api/v1/admin; empty: the admin API is off.
+  std::string web_dir;      // The web client's files (GET /, /r/{room}, /web/...); empty: none.
   fanout::OutboxOptions outbox{};
   codec::CodecLimits codec{};
 };

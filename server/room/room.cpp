@@ -85,7 +85,7 @@ void Room::submit(MemberHandle from, v1::ClientFrame frame) {
         self->reply_error(from, frame.request_id(), why);
         self->current_command_ = 0;
       };
-      if (self->state_ == State::kFailed) {
+      if (self->state_ == State::kFailed || self->state_ == State::kClosed) {
         return refuse(Errc::kRoomNotFound);
       }
       if (self->queued_.size() >= self->ctx_.options.max_queued_commands) {
@@ -113,22 +113,79 @@ void Room::disconnect(std::uint64_t conn_id) {
   });
 }
 
+void Room::when_loaded(std::function<void()> task) {
+  net::post(ctx_.shards->executor(shard_),
+            [self = shared_from_this(), task = std::move(task)]() mutable {
+              if (self->state_ == State::kLoading || self->state_ == State::kCreating) {
+                Queued q;
+                q.task = std::move(task);
+                self->queued_.push_back(std::move(q));
+                return;
+              }
+              task();
+            });
+}
+
 void Room::export_board(v1::ExportFormat format, ExportCallback done) {
-  net::post(ctx_.shards->executor(shard_), [self = shared_from_this(), format,
-                                            done = std::move(done)]() mutable {
-    auto run = [self, format, done] {
-      if (self->state_ != State::kLive) {
-        return done(Errc::kRoomNotFound);
-      }
-      done(board::render_export(board::redact_snapshot(self->board_.snapshot(), ""), format));
-    };
-    if (self->state_ == State::kLoading || self->state_ == State::kCreating) {
-      Queued q;
-      q.task = std::move(run);
-      self->queued_.push_back(std::move(q));
-      return;
+  when_loaded([this, self = shared_from_this(), format, done = std::move(done)] {
+    if (state_ != State::kLive) {
+      return done(Errc::kRoomNotFound);
     }
-    run();
+    done(board::render_export(board::redact_snapshot(board_.snapshot(), ""), format));
+  });
+}
+
+void Room::stats(StatsCallback done) {
+  when_loaded([this, self = shared_from_this(), done = std::move(done)] {
+    if (state_ != State::kLive) {
+      return done(Errc::kRoomNotFound);
+    }
+    done(Stats{.board = board_.snapshot(),
+               .head_seq = head_.value(),
+               .connections = members_.size(),
+               .members_online = online_count_.size()});
+  });
+}
+
+void Room::archive(std::string reason, DoneCallback done) {
+  when_loaded([this, self = shared_from_this(), reason = std::move(reason),
+               done = std::move(done)]() mutable {
+    if (state_ != State::kLive) {
+      return done(Errc::kRoomNotFound);
+    }
+    if (next_.snapshot().archived()) {
+      return done(Errc::kRoomArchived);
+    }
+    v1::Event event;
+    event.mutable_room_archived()->set_reason(std::move(reason));
+    append(std::move(event), MemberHandle{}, std::nullopt, {}, {}, std::move(done));
+    note_idle_state();
+  });
+}
+
+void Room::close_and_delete(std::string reason, DoneCallback done) {
+  when_loaded([this, self = shared_from_this(), reason = std::move(reason),
+               done = std::move(done)]() mutable {
+    if (state_ == State::kClosed) {
+      return done(Errc::kRoomNotFound);
+    }
+    state_ = State::kClosed;
+    failed_.store(true);
+    v1::ServerFrame closed;
+    closed.mutable_room_closed()->set_room_id(id_.value());
+    closed.mutable_room_closed()->set_reason(std::move(reason));
+    for (const auto& [conn, member] : members_) {
+      reply(member, closed);
+    }
+    members_.clear();
+    online_count_.clear();
+    rebuild_shard_lists();
+    // Behind every append this room handed to the log: those complete (and are acked) first.
+    ctx_.log->delete_room(id_, [exec = ctx_.shards->executor(shard_), self,
+                                done = std::move(done)](boost::system::error_code ec) {
+      net::post(exec, [self, ec, done] { done(ec); });
+    });
+    note_idle_state();
   });
 }
 
@@ -527,8 +584,8 @@ void Room::do_history(const MemberHandle& from, const v1::ClientFrame& frame) {
 
 void Room::ensure_in_roster(const MemberHandle& member) {
   const auto& id = member.member.member_id();
-  if (next_.has_member(MemberId{id}) || !next_.created()) {
-    return;
+  if (next_.has_member(MemberId{id}) || !next_.created() || next_.snapshot().archived()) {
+    return;  // An archived room logs nothing more: late joiners read it without a roster entry.
   }
   v1::Event event;
   event.mutable_member_joined()->set_role(v1::ROLE_PARTICIPANT);
@@ -536,7 +593,7 @@ void Room::ensure_in_roster(const MemberHandle& member) {
 }
 
 void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Waiter> waiter,
-                  std::string key, CreatedCallback created) {
+                  std::string key, CreatedCallback created, DoneCallback on_durable) {
   const std::uint64_t prev = last_assigned_.value();
   const std::uint64_t seq = prev + 1;  // The local log hands out dense seqs; readers use prev_seq.
   event.set_room_id(id_.value());
@@ -545,7 +602,9 @@ void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Wait
   if (event.time_unix_ms() == 0) {
     event.set_time_unix_ms(ctx_.clock->now_unix_ms());
   }
-  *event.mutable_actor() = actor.member;
+  if (!actor.member.member_id().empty()) {
+    *event.mutable_actor() = actor.member;  // Operators' events (RoomArchived) have none.
+  }
   last_assigned_ = Seq{seq};
   if (auto ec = next_.apply(event)) {
     // Validated against next_ just now; an event that does not apply is a bug in the rules.
@@ -570,6 +629,7 @@ void Room::append(v1::Event event, const MemberHandle& actor, std::optional<Wait
                         .event = std::move(event),
                         .dedup_key = std::move(key),
                         .created = std::move(created),
+                        .on_durable = std::move(on_durable),
                         .started = std::chrono::steady_clock::now()};
   if (waiter) {
     pending.waiters.push_back(std::move(*waiter));
@@ -621,6 +681,9 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
       reply_error(w.to, w.request_id, ec);
     }
     current_command_ = 0;
+    if (done.on_durable) {
+      done.on_durable(ec);
+    }
     if (state_ == State::kFailed) {
       fail_queued(Errc::kRoomNotFound);
     }
@@ -661,6 +724,9 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
     reply(w.to, std::move(out));
   }
   current_command_ = 0;
+  if (done.on_durable) {
+    done.on_durable({});
+  }
   if (done.created) {
     state_ = State::kLive;
     done.created(true, info());
@@ -677,8 +743,10 @@ void Room::on_appended(std::uint64_t append_id, boost::system::error_code ec) {
 }
 
 void Room::note_idle_state() {
-  const bool idle = members_.empty() && pending_.empty() && queued_.empty() &&
-                    (state_ == State::kLive || state_ == State::kFailed);
+  connections_.store(members_.size());
+  const bool idle =
+      members_.empty() && pending_.empty() && queued_.empty() &&
+      (state_ == State::kLive || state_ == State::kFailed || state_ == State::kClosed);
   if (!idle) {
     idle_since_ms_.store(0);
   } else if (idle_since_ms_.load() == 0) {

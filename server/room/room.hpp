@@ -61,6 +61,23 @@ class Room : public std::enable_shared_from_this<Room> {
   using ExportCallback = std::function<void(Result<board::ExportDocument>)>;
   void export_board(huddle::v1::ExportFormat format, ExportCallback done);
 
+  // Operator actions (the admin API). Any thread; `done` runs on the room's shard.
+  struct Stats {
+    huddle::v1::BoardSnapshot board;  // The full board (not redacted: for the operator's counts).
+    std::uint64_t head_seq = 0;
+    std::size_t connections = 0;  // Joined connections.
+    std::size_t members_online = 0;
+  };
+  using StatsCallback = std::function<void(Result<Stats>)>;
+  void stats(StatsCallback done);
+  using DoneCallback = std::function<void(boost::system::error_code)>;
+  // Appends RoomArchived (durable before `done`); kRoomArchived if it already is.
+  void archive(std::string reason, DoneCallback done);
+  // The room stops serving (every later command: kRoomNotFound), tells each joined connection
+  // RoomClosed, and has the log delete it after the appends already in flight; `done` once the
+  // deletion is durable. The registry has already forgotten the room.
+  void close_and_delete(std::string reason, DoneCallback done);
+
   [[nodiscard]] const RoomId& id() const noexcept { return id_; }
   [[nodiscard]] std::size_t shard() const noexcept { return shard_; }
   // Any thread: the room could not be loaded or created; it serves nothing.
@@ -68,9 +85,11 @@ class Room : public std::enable_shared_from_this<Room> {
   // Any thread: since when (clock ms) the room has had no member, no append in flight and no
   // queued command; 0 while it has any. The registry evicts rooms idle for long enough.
   [[nodiscard]] std::int64_t idle_since_ms() const noexcept { return idle_since_ms_.load(); }
+  // Any thread: joined connections, as of the last command.
+  [[nodiscard]] std::size_t connections() const noexcept { return connections_.load(); }
 
  private:
-  enum class State { kNew, kLoading, kCreating, kLive, kFailed };
+  enum class State { kNew, kLoading, kCreating, kLive, kFailed, kClosed };
 
   struct Waiter {  // Someone owed a Reply when an append completes.
     MemberHandle to;
@@ -85,6 +104,7 @@ class Room : public std::enable_shared_from_this<Room> {
     std::vector<Waiter> waiters;
     std::string dedup_key;  // Empty: no op id.
     CreatedCallback created;
+    DoneCallback on_durable;
     std::chrono::steady_clock::time_point started;  // Handed to the log (append latency).
   };
   // An event as fanned out: `full` for its actor, `redacted` for everyone else (null when both
@@ -104,6 +124,9 @@ class Room : public std::enable_shared_from_this<Room> {
   // Room shard only, below.
   void handle(MemberHandle from, huddle::v1::ClientFrame frame);
   void on_loaded(Result<store::RoomLoad> load);
+  // Runs `task` now if the room is live (or failed/closed), or once it is, in order with the
+  // commands queued while it loads.
+  void when_loaded(std::function<void()> task);
   void fail_queued(const boost::system::error_code& ec);
   void run_queued();
 
@@ -117,8 +140,9 @@ class Room : public std::enable_shared_from_this<Room> {
 
   // Assigns seq/prev_seq and starts a durable append. `event` carries only the payload (and
   // room_id for creates).
+  // `on_durable`: an operator's append (no member waits for it), told the outcome.
   void append(huddle::v1::Event event, const MemberHandle& actor, std::optional<Waiter> waiter,
-              std::string dedup_key, CreatedCallback created = {});
+              std::string dedup_key, CreatedCallback created = {}, DoneCallback on_durable = {});
   void on_appended(std::uint64_t append_id, boost::system::error_code ec);
   void ensure_in_roster(const MemberHandle& member);
 
@@ -158,6 +182,7 @@ class Room : public std::enable_shared_from_this<Room> {
 
   std::atomic<bool> failed_{false};
   std::atomic<std::int64_t> idle_since_ms_{0};
+  std::atomic<std::size_t> connections_{0};
   // Room shard: recomputes idle_since_ms_ after anything that may change it.
   void note_idle_state();
   State state_ = State::kNew;  // Owner: room shard.

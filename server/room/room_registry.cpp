@@ -50,7 +50,8 @@ boost::system::error_code RoomRegistry::create(MemberHandle from, huddle::v1::Cl
   std::shared_ptr<Room> room;
   {
     std::lock_guard lock(mu_);
-    if (directory_.contains(id.value()) || rooms_.contains(id.value())) {
+    if (directory_.contains(id.value()) || rooms_.contains(id.value()) ||
+        deleting_.contains(id.value())) {
       return Errc::kRoomExists;
     }
     room = std::make_shared<Room>(id, ctx_.shards->shard_for(id.value()), ctx_);
@@ -80,6 +81,47 @@ std::vector<huddle::v1::RoomInfo> RoomRegistry::list() const {
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.room_id() < b.room_id(); });
   return out;
+}
+
+std::shared_ptr<Room> RoomRegistry::loaded(const RoomId& id) const {
+  std::lock_guard lock(mu_);
+  const auto it = rooms_.find(id.value());
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+void RoomRegistry::remove(const RoomId& id, std::string reason, DoneCallback done) {
+  std::shared_ptr<Room> room;
+  huddle::v1::RoomInfo info;
+  {
+    std::lock_guard lock(mu_);
+    auto entry = directory_.find(id.value());
+    if (entry == directory_.end()) {
+      return done(Errc::kRoomNotFound);
+    }
+    info = std::move(entry->second);
+    directory_.erase(entry);
+    if (auto it = rooms_.find(id.value()); it != rooms_.end()) {
+      room = std::move(it->second);
+      rooms_.erase(it);
+    }
+    deleting_.insert(id.value());
+  }
+  auto finish = [this, id, info = std::move(info),
+                 done = std::move(done)](boost::system::error_code ec) {
+    {
+      std::lock_guard lock(mu_);
+      deleting_.erase(id.value());
+      if (ec) {
+        directory_[id.value()] = info;  // Still on disk: it loads again on the next join.
+      }
+    }
+    done(ec);
+  };
+  if (room) {
+    room->close_and_delete(std::move(reason), std::move(finish));
+  } else {
+    ctx_.log->delete_room(id, std::move(finish));
+  }
 }
 
 std::size_t RoomRegistry::evict_idle(std::int64_t now_ms, std::int64_t idle_ms) {

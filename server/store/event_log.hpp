@@ -96,6 +96,11 @@ class EventLog {
   // already queued). The room keeps cursors monotonic; the log stores what it is given.
   virtual void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) = 0;
 
+  // Deletes `room` with everything stored for it (events, dedup entries, snapshot, cursors),
+  // atomically and durably, ordered after every append already queued; `done` as for append()
+  // (kRoomNotFound if it does not exist). A later create of the same id starts from seq 1.
+  virtual void delete_room(const RoomId& room, AppendCallback done) = 0;
+
   // Blocking reads. Thread-safe; the server runs them off the I/O threads.
   [[nodiscard]] virtual Result<std::vector<huddle::v1::RoomInfo>> list_rooms() = 0;
   [[nodiscard]] virtual Result<RoomLoad> load_room(const RoomId& room, const LoadOptions& opts) = 0;

@@ -161,6 +161,17 @@ void MemoryEventLog::put_cursor(const RoomId& room, const std::string& member_id
   }
 }
 
+void MemoryEventLog::delete_room(const RoomId& room, AppendCallback done) {
+  boost::system::error_code ec;
+  {
+    std::lock_guard lock(mu_);
+    if (rooms_.erase(room.value()) == 0) {
+      ec = make_error_code(Errc::kRoomNotFound);
+    }
+  }
+  done(ec);
+}
+
 void MemoryEventLog::put_snapshot(const RoomId& room, SnapshotRecord record) {
   std::lock_guard lock(mu_);
   auto it = rooms_.find(room.value());

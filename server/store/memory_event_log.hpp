@@ -30,6 +30,7 @@ class MemoryEventLog final : public EventLog {
   void append(std::vector<AppendRecord> records, AppendCallback done) override;
   void put_snapshot(const RoomId& room, huddle::storage::v1::SnapshotRecord record) override;
   void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) override;
+  void delete_room(const RoomId& room, AppendCallback done) override;
   [[nodiscard]] Result<std::vector<huddle::v1::RoomInfo>> list_rooms() override;
   [[nodiscard]] Result<RoomLoad> load_room(const RoomId& room, const LoadOptions& opts) override;
   [[nodiscard]] Result<std::vector<huddle::v1::Event>> read_before(const RoomId& room, Seq before,

@@ -163,7 +163,11 @@ struct RocksDbEventLog::Impl {
     std::string key;  // room id + 0x00 + member id.
     std::uint64_t seq = 0;
   };
-  using Request = std::variant<PendingAppend, PendingSnapshot, PendingCursor>;
+  struct PendingDelete {
+    RoomId room;
+    AppendCallback done;
+  };
+  using Request = std::variant<PendingAppend, PendingSnapshot, PendingCursor, PendingDelete>;
 
   explicit Impl(RocksDbOptions opts) : options(std::move(opts)) {}
   Impl(const Impl&) = delete;
@@ -186,6 +190,9 @@ struct RocksDbEventLog::Impl {
   [[nodiscard]] Result<RoomHead> current_head(
       const RoomId& room, const std::unordered_map<std::string, RoomHead>& staged);
   [[nodiscard]] error_code stage_append(PendingAppend& request,
+                                        std::unordered_map<std::string, RoomHead>& staged,
+                                        rocksdb::WriteBatch& batch);
+  [[nodiscard]] error_code stage_delete(PendingDelete& request,
                                         std::unordered_map<std::string, RoomHead>& staged,
                                         rocksdb::WriteBatch& batch);
   void stage_snapshot(PendingSnapshot& request,
@@ -436,6 +443,27 @@ error_code RocksDbEventLog::Impl::stage_append(PendingAppend& request,
   return {};
 }
 
+error_code RocksDbEventLog::Impl::stage_delete(PendingDelete& request,
+                                               std::unordered_map<std::string, RoomHead>& staged,
+                                               rocksdb::WriteBatch& batch) {
+  auto head = current_head(request.room, staged);
+  if (!head) {
+    return head.error();
+  }
+  if (!head->exists) {
+    return make_error_code(Errc::kRoomNotFound);
+  }
+  const std::string begin = room_key_prefix(request.room);
+  const std::string end = room_key_end(request.room);
+  batch.Delete(rooms_cf, request.room.value());
+  batch.Delete(snapshots_cf, request.room.value());
+  batch.DeleteRange(events_cf, begin, end);
+  batch.DeleteRange(dedup_cf, begin, end);
+  batch.DeleteRange(cursors_cf, begin, end);
+  staged[request.room.value()] = RoomHead{};  // Later appends in the group see no room.
+  return {};
+}
+
 void RocksDbEventLog::Impl::stage_snapshot(
     PendingSnapshot& request, const std::unordered_map<std::string, RoomHead>& staged,
     std::unordered_map<std::string, std::uint64_t>& staged_snapshots, rocksdb::WriteBatch& batch) {
@@ -479,6 +507,8 @@ void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
       results[i] = stage_append(*append, staged, batch);
     } else if (auto* snapshot = std::get_if<PendingSnapshot>(&group[i])) {
       stage_snapshot(*snapshot, staged, staged_snapshots, batch);
+    } else if (auto* del = std::get_if<PendingDelete>(&group[i])) {
+      results[i] = stage_delete(*del, staged, batch);
     } else {
       auto& cursor = std::get<PendingCursor>(group[i]);
       CursorRecord record;
@@ -506,13 +536,19 @@ void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
     std::fill(results.begin(), results.end(), make_error_code(Errc::kStorageUnavailable));
   } else {
     for (auto& [room, head] : staged) {
-      heads[room] = head;
+      if (head.exists) {
+        heads[room] = head;
+      } else {
+        heads.erase(room);  // Deleted in this group.
+      }
     }
   }
   // Callbacks run after the write, outside any lock (they may append again).
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (auto* append = std::get_if<PendingAppend>(&group[i])) {
       append->done(results[i]);
+    } else if (auto* del = std::get_if<PendingDelete>(&group[i])) {
+      del->done(results[i]);
     }
   }
 }
@@ -667,6 +703,16 @@ void RocksDbEventLog::put_cursor(const RoomId& room, const std::string& member_i
   ignore_error(
       impl_->enqueue(request) ? boost::system::error_code{} : make_error_code(Errc::kOverloaded),
       "cursors are best effort");
+}
+
+void RocksDbEventLog::delete_room(const RoomId& room, AppendCallback done) {
+  if (!is_valid_room_id(room.value())) {
+    return done(make_error_code(Errc::kInvalidArgument));
+  }
+  Impl::Request request = Impl::PendingDelete{.room = room, .done = std::move(done)};
+  if (!impl_->enqueue(request)) {
+    std::get<Impl::PendingDelete>(request).done(make_error_code(Errc::kOverloaded));
+  }
 }
 
 Result<std::vector<huddle::v1::RoomInfo>> RocksDbEventLog::list_rooms() {

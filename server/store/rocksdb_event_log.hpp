@@ -62,6 +62,7 @@ class RocksDbEventLog final : public EventLog {
   void append(std::vector<AppendRecord> records, AppendCallback done) override;
   void put_snapshot(const RoomId& room, huddle::storage::v1::SnapshotRecord record) override;
   void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) override;
+  void delete_room(const RoomId& room, AppendCallback done) override;
   // Reads: kInvalidArgument (invalid room id), kRoomNotFound, kStorageUnavailable, kInternal
   // (undecodable bytes on disk).
   [[nodiscard]] Result<std::vector<huddle::v1::RoomInfo>> list_rooms() override;

@@ -75,6 +75,8 @@ struct RoomHandlers {
   // Ephemeral, never logged: who came online or left, who is typing.
   std::function<void(const huddle::v1::Presence&)> on_presence;
   std::function<void(const huddle::v1::TypingNotice&)> on_typing;
+  // An operator deleted the room: the client forgets it (no resume); nothing more comes.
+  std::function<void(const huddle::v1::RoomClosed&)> on_closed;
 };
 
 class Client {

@@ -47,6 +47,7 @@ std::vector<MappingCase> mapping() {
       {Errc::kIdeaHidden, v1::ERROR_CODE_IDEA_HIDDEN},
       {Errc::kLimitExceeded, v1::ERROR_CODE_LIMIT_EXCEEDED},
       {Errc::kExportTooLarge, v1::ERROR_CODE_EXPORT_TOO_LARGE},
+      {Errc::kRoomArchived, v1::ERROR_CODE_ROOM_ARCHIVED},
   };
 }
 

@@ -264,6 +264,14 @@ class Session {
     return append(stamp(std::move(e), member));
   }
 
+  // An operator archives the room (admin API): RoomArchived, with no actor.
+  Result<v1::Event> archive(const std::string& reason = "") {
+    v1::Event e = stamp(v1::Event{}, "");
+    e.clear_actor();
+    e.mutable_room_archived()->set_reason(reason);
+    return append(std::move(e));
+  }
+
   // validate_command, then stamp and apply. An accepted command must apply cleanly.
   Result<v1::Event> run(const std::string& actor, const v1::ClientFrame& frame) {
     auto ev = validate_command(frame, state, actor, now, limits);

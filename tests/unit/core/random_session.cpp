@@ -135,6 +135,9 @@ class Generator {
         s.join(members.back().id, members.back().role);
         joined_.push_back(members.back().id);
       }
+      if (o_.commands >= 100 && i == o_.commands - 20) {
+        s.archive("over");  // The last 20 commands meet an archived room.
+      }
       step();
     }
   }

@@ -87,6 +87,9 @@ class HoldingLog final : public store::EventLog {
   void put_cursor(const RoomId& room, const std::string& member_id, Seq seq) override {
     inner_.put_cursor(room, member_id, seq);
   }
+  void delete_room(const RoomId& room, store::AppendCallback done) override {
+    inner_.delete_room(room, std::move(done));
+  }
   [[nodiscard]] Result<std::vector<v1::RoomInfo>> list_rooms() override {
     return inner_.list_rooms();
   }
@@ -144,6 +147,7 @@ struct Received {
         case v1::ServerFrame::kSnapshot: out += "snapshot"; break;
         case v1::ServerFrame::kPresence: out += "presence"; break;
         case v1::ServerFrame::kTyping: out += "typing"; break;
+        case v1::ServerFrame::kRoomClosed: out += "closed"; break;
         case v1::ServerFrame::FRAME_NOT_SET: out += "empty"; break;
       }
     }

@@ -575,6 +575,60 @@ TYPED_TEST(EventLogContract, CursorsAreStoredPerRoomAndMemberAndLoadedWithTheRoo
   EXPECT_EQ(other->cursors[0].seq, Seq(2));
 }
 
+// delete_room (the admin API): everything of the room goes, atomically, and nothing of its
+// neighbours (ids that are prefixes of it included); the id can be created again from seq 1.
+TYPED_TEST(EventLogContract, DeleteRoomRemovesItsEventsDedupSnapshotAndCursorsOnly) {
+  EventLog& log = *this->log_;
+  this->make_room("ab", 3);
+  ASSERT_FALSE(append_wait(log, one(with_dedup(create("abc"), "op-1"))));
+  for (std::uint64_t s = 2; s <= 6; ++s) {
+    ASSERT_FALSE(
+        append_wait(log, one(with_dedup(rec("abc", s, s - 1), "op-" + std::to_string(s)))));
+  }
+  this->make_room("abcd", 2);
+  SnapshotRecord snap;
+  snap.set_seq(4);
+  snap.mutable_board()->set_seq(4);
+  log.put_snapshot(RoomId("abc"), snap);
+  log.put_cursor(RoomId("abc"), "alice", Seq(5));
+  log.put_cursor(RoomId("ab"), "alice", Seq(2));
+
+  auto done = std::make_shared<std::promise<error_code>>();
+  log.delete_room(RoomId("abc"), [done](error_code ec) { done->set_value(ec); });
+  ASSERT_EQ(done->get_future().wait_for(kDeadline), std::future_status::ready);
+
+  EXPECT_EQ(log.head(RoomId("abc")).error(), Errc::kRoomNotFound);
+  EXPECT_EQ(log.load_room(RoomId("abc"), LoadOptions{}).error(), Errc::kRoomNotFound);
+  const auto after = log.read_after(RoomId("abc"), Seq(0), 100);
+  EXPECT_TRUE(!after.has_value() || after->empty());
+  std::vector<std::string> ids;
+  const auto rooms = log.list_rooms();
+  ASSERT_TRUE(rooms.has_value());
+  for (const auto& info : *rooms) {
+    ids.push_back(info.room_id());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"ab", "abcd"}));
+  EXPECT_EQ(*log.head(RoomId("ab")), Seq(3));
+  EXPECT_EQ(*log.head(RoomId("abcd")), Seq(2));
+  EXPECT_EQ(log.load_room(RoomId("ab"), LoadOptions{})->cursors.size(), 1U);
+
+  // Appending to it now fails; a delete of a missing room too.
+  EXPECT_EQ(append_wait(log, one(rec("abc", 7, 6))), Errc::kRoomNotFound);
+  auto again = std::make_shared<std::promise<error_code>>();
+  log.delete_room(RoomId("abc"), [again](error_code ec) { again->set_value(ec); });
+  EXPECT_EQ(again->get_future().get(), Errc::kRoomNotFound);
+
+  // Created again: a new room, with no old events, dedup entries, snapshot or cursors.
+  ASSERT_FALSE(append_wait(log, one(create("abc"))));
+  auto load = log.load_room(RoomId("abc"), LoadOptions{});
+  ASSERT_TRUE(load.has_value());
+  EXPECT_EQ(load->head, Seq(1));
+  EXPECT_EQ(seqs_of(load->replay), (std::vector<std::uint64_t>{1}));
+  EXPECT_FALSE(load->snapshot.has_value());
+  EXPECT_TRUE(load->dedup.empty());
+  EXPECT_TRUE(load->cursors.empty());
+}
+
 TYPED_TEST(EventLogContract, StaleFutureAndUnknownRoomSnapshotsAreDropped) {
   EventLog& log = *this->log_;
   this->make_room("r", 10);
