@@ -12,8 +12,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev
   libssl-dev
-
+  chromium                    # the web client's end-to-end tests (tests/e2e), driven by playwright-core
+  fonts-noto-color-emoji      # so that the reactions render in those tests' screenshots
 )
+# Node.js (>= 20) and npm for tests/e2e: the machine's own install counts (it may not come from
+# Debian's packages: npm is then part of the nodejs package), so ask for them only when missing.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

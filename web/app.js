@@ -1,0 +1,40 @@
+// Huddle web client: routes `/` (pick a name, list and create rooms) and `/r/{room}` (the live
+// board). Plain ES modules, no build step. Identity is a display name and a member id kept in
+// localStorage, so a reload or a reconnect is the same member to the server (open auth).
+
+import { newMemberId } from './connection.js';
+import { showLobby } from './lobby.js';
+import { showRoom } from './roomview.js';
+
+const ROOM_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function loadIdentity() {
+  let memberId = localStorage.getItem('huddle.memberId');
+  if (!memberId || !/^[A-Za-z0-9_-]{1,64}$/.test(memberId)) {
+    memberId = newMemberId();
+    localStorage.setItem('huddle.memberId', memberId);
+  }
+  return {
+    memberId,
+    get displayName() {
+      return localStorage.getItem('huddle.displayName') ?? '';
+    },
+    setDisplayName(name) {
+      localStorage.setItem('huddle.displayName', name);
+    },
+  };
+}
+
+function main() {
+  const root = document.getElementById('app');
+  const identity = loadIdentity();
+  const path = location.pathname;
+  const m = path.match(/^\/r\/([^/]+)\/?$/);
+  if (m && ROOM_ID.test(decodeURIComponent(m[1]))) {
+    showRoom(root, identity, decodeURIComponent(m[1]));
+  } else {
+    showLobby(root, identity);
+  }
+}
+
+main();
