@@ -1,5 +1,6 @@
 // huddle-server: flags, environment (HUDDLE_*) and config file -> ServerOptions -> Server;
 // SIGINT/SIGTERM -> graceful stop.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <boost/program_options.hpp>
 
 #include "server/app/server.hpp"
+#include "server/store/rocksdb_event_log.hpp"
 #include "server/util/log.hpp"
 
 namespace {
@@ -23,6 +25,11 @@ namespace {
 constexpr std::string_view kUsage = R"(huddle-server: real-time brainstorming and chat server
 
 Usage: huddle-server [options]
+       huddle-server backup --data-dir DIR --to NEW_DIR
+                            a consistent copy of the store, safe while the server runs;
+                            start a server on NEW_DIR to restore (it has a new epoch, so
+                            clients resuming against it are RESET)
+
   --listen HOST:PORT        address to serve HTTP and WebSocket on (default 127.0.0.1:8080;
                             port 0 picks a free port)
   --data-dir DIR            RocksDB store directory (default ./data; created if missing)
@@ -37,7 +44,10 @@ Usage: huddle-server [options]
                             first line of FILE (at least 16 characters); off by default
   --web-dir DIR             the web client's files, served at / and /r/ROOM (default: the
                             source tree's web/; empty: no web client)
-  --log-level LEVEL         trace|debug|info|warn|error|off (default info)
+  --log-level SPEC          a level (trace|debug|info|warn|error|off), then optional
+                            module=level pairs for app, net, room, store (default info;
+                            e.g. info,net=debug)
+  --log-format text|json    key=value lines, or one JSON object a line (default text)
   --config FILE             read options from FILE: one `name = value` a line (INI, the names
                             above without --; # comments)
   --print-config            print the effective configuration, with where each value came
@@ -59,6 +69,7 @@ struct Args {
   huddle::app::ServerOptions options;
   std::string port_file;
   std::string log_level = "info";
+  std::string log_format = "text";
   bool print_config = false;
   std::vector<std::pair<std::string, std::string>> effective;  // name -> "value  (source)"
 };
@@ -75,7 +86,8 @@ po::options_description server_options() {
       "port-file", po::value<std::string>()->default_value(""), "")(
       "admin-token-file", po::value<std::string>()->default_value(""), "")(
       "web-dir", po::value<std::string>()->default_value(HUDDLE_WEB_DIR), "")(
-      "log-level", po::value<std::string>()->default_value("info"), "");
+      "log-level", po::value<std::string>()->default_value("info"), "")(
+      "log-format", po::value<std::string>()->default_value("text"), "");
   return d;
 }
 
@@ -181,6 +193,7 @@ Args parse(int argc, char** argv) {
     args.options.net.admin_token = token;
   }
   args.log_level = vm["log-level"].as<std::string>();
+  args.log_format = vm["log-format"].as<std::string>();
 
   for (const auto& opt : options.options()) {
     const auto& name = opt->long_name();
@@ -201,9 +214,55 @@ Args parse(int argc, char** argv) {
   return args;
 }
 
+// `huddle-server backup --data-dir DIR --to NEW_DIR`.
+int run_backup(int argc, char** argv) {
+  po::options_description d("huddle-server backup");
+  d.add_options()("data-dir", po::value<std::string>()->required(), "")(
+      "to", po::value<std::string>()->required(), "");
+  po::variables_map vm;
+  try {
+    po::store(
+        po::command_line_parser(argc, argv)
+            .options(d)
+            .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "huddle-server backup: " << e.what()
+              << " (usage: huddle-server backup --data-dir DIR --to NEW_DIR)\n";
+    return 2;
+  }
+  const auto from = vm["data-dir"].as<std::string>();
+  const auto to = vm["to"].as<std::string>();
+  const auto start = std::chrono::steady_clock::now();
+  auto stats = huddle::store::RocksDbEventLog::backup(from, to);
+  if (!stats) {
+    std::cerr << "huddle-server backup: " << from << " -> " << to << ": "
+              << (stats.error() == huddle::Errc::kInvalidArgument
+                      ? std::string("the target exists and is not empty")
+                  : stats.error() == huddle::Errc::kInternal
+                      ? std::string("no Huddle store at the source")
+                      : stats.error().message())
+              << "\n";
+    return 1;
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  std::cout << "backup " << from << " (epoch " << stats->source_epoch.value() << ") -> " << to
+            << " (epoch " << stats->epoch.value() << "): rooms=" << stats->rooms
+            << " events=" << stats->events << " keys=" << stats->keys << " bytes=" << stats->bytes
+            << " ms=" << ms << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "backup") {
+    return run_backup(argc - 1, argv + 1);
+  }
   Args args;
   try {
     args = parse(argc, argv);
@@ -217,8 +276,13 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (!huddle::log::set_level(args.log_level)) {
-    std::cerr << "huddle-server: unknown --log-level " << args.log_level << "\n";
+  if (!huddle::log::set_levels(args.log_level)) {
+    std::cerr << "huddle-server: bad --log-level " << args.log_level
+              << " (a level, then module=level pairs: info,net=debug)\n";
+    return 2;
+  }
+  if (!huddle::log::set_format(args.log_format)) {
+    std::cerr << "huddle-server: --log-format is text or json\n";
     return 2;
   }
   huddle::app::Server server(args.options);
@@ -243,7 +307,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context signals_ctx;
   boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
-    huddle::log::app()->info("signal received sig={}; stopping", sig);
+    huddle::log::app()->info("stopping signal={}", sig);
   });
   signals_ctx.run();
   server.stop();

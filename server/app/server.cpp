@@ -53,6 +53,46 @@ std::int64_t Server::connections() const noexcept {
 }
 
 boost::system::error_code Server::start() {
+  // The listener comes up first, so that /readyz answers "starting" while the store opens (a
+  // long WAL replay); everything else gets 503 until the rooms are wired in.
+  const std::size_t threads = options_.threads != 0
+                                  ? options_.threads
+                                  : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  shards_ = std::make_unique<ShardSet>(threads);
+  reader_ = std::make_unique<asio::thread_pool>(1);
+  net_ctx_ = std::make_unique<net::NetContext>();
+  net_ctx_->shards = shards_.get();
+  net_ctx_->server_version = "huddle/0.1.0";
+  net_ctx_->options = options_.net;
+  net_ctx_->metrics = metrics_.get();
+  net_ctx_->options.outbox.metrics = metrics_.get();
+  for (std::size_t i = 0; i < shards_->size(); ++i) {
+    net_ctx_->writers.push_back(std::make_unique<net::WriteScheduler>(
+        shards_->executor(i), options_.net.write_cork, options_.net.write_cork_max));
+  }
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) {
+    return ec;
+  }
+  listener_ = std::make_shared<net::Listener>(shards_->context(0), *net_ctx_);
+  try {
+    listener_->listen({address, options_.port});
+  } catch (const boost::system::system_error& e) {
+    return e.code();
+  }
+  port_.store(listener_->local_endpoint().port());
+  listener_->run();
+  shards_->start();
+  started_ = true;
+  const auto fail = [this](boost::system::error_code why) {
+    stop();
+    return why;
+  };
+
+  if (options_.before_store_open) {
+    options_.before_store_open();
+  }
   if (options_.ephemeral) {
     log_ = std::make_unique<store::MemoryEventLog>();
   } else {
@@ -61,16 +101,10 @@ boost::system::error_code Server::start() {
     if (!opened) {
       log::app()->error("cannot open store dir={} err={}", options_.data_dir,
                         opened.error().message());
-      return opened.error();
+      return fail(opened.error());
     }
     log_ = std::move(*opened);
   }
-  const std::size_t threads = options_.threads != 0
-                                  ? options_.threads
-                                  : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-  shards_ = std::make_unique<ShardSet>(threads);
-  reader_ = std::make_unique<asio::thread_pool>(1);
-
   room_ctx_ = std::make_unique<room::RoomContext>();
   room_ctx_->shards = shards_.get();
   room_ctx_->log = log_.get();
@@ -85,44 +119,19 @@ boost::system::error_code Server::start() {
   room_ctx_->options.max_history_bytes =
       std::min(room_ctx_->options.max_history_bytes, options_.net.outbox.max_bytes / 4);
   registry_ = std::make_unique<room::RoomRegistry>(*room_ctx_);
-  if (auto ec = registry_->load_directory()) {
-    return ec;
+  if (auto load_ec = registry_->load_directory()) {
+    return fail(load_ec);
   }
-
-  net_ctx_ = std::make_unique<net::NetContext>();
-  net_ctx_->shards = shards_.get();
   net_ctx_->rooms = registry_.get();
   net_ctx_->epoch = log_->epoch().value();
-  net_ctx_->server_version = "huddle/0.1.0";
-  net_ctx_->options = options_.net;
-  net_ctx_->metrics = metrics_.get();
-  net_ctx_->options.outbox.metrics = metrics_.get();
-  for (std::size_t i = 0; i < shards_->size(); ++i) {
-    net_ctx_->writers.push_back(std::make_unique<net::WriteScheduler>(
-        shards_->executor(i), options_.net.write_cork, options_.net.write_cork_max));
-  }
+  net_ctx_->lifecycle.store(net::Lifecycle::kReady, std::memory_order_release);
 
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(options_.host, ec);
-  if (ec) {
-    return ec;
-  }
-  listener_ = std::make_shared<net::Listener>(shards_->context(0), *net_ctx_);
-  try {
-    listener_->listen({address, options_.port});
-  } catch (const boost::system::system_error& e) {
-    return e.code();
-  }
-  port_ = listener_->local_endpoint().port();
-  listener_->run();
   if (room_ctx_->options.idle_eviction_ms > 0) {
     sweep_timer_ = std::make_unique<boost::asio::steady_timer>(shards_->executor(0));
-    schedule_sweep();
+    boost::asio::post(shards_->executor(0), [this] { schedule_sweep(); });
   }
-  shards_->start();
-  started_ = true;
-  log::app()->info("listening addr={}:{} threads={} durability={} epoch={}", options_.host, port_,
-                   threads,
+  log::app()->info("listening addr={}:{} threads={} durability={} epoch={}", options_.host,
+                   port_.load(), threads,
                    options_.ephemeral                                ? "memory"
                    : options_.durability == store::Durability::kSync ? "sync"
                                                                      : "wal",
@@ -152,6 +161,7 @@ void Server::stop() {
     return;
   }
   stopped_ = true;
+  net_ctx_->lifecycle.store(net::Lifecycle::kStopping, std::memory_order_release);
   if (sweep_timer_) {
     boost::asio::post(shards_->executor(0), [timer = sweep_timer_.get()] { timer->cancel(); });
   }

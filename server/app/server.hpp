@@ -2,6 +2,7 @@
 // reader executor, the RoomRegistry, and the Listener. Tests run it in-process on port 0.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -48,7 +49,10 @@ class Server {
   // store. Idempotent.
   void stop();
 
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  // Any thread: the bound port, once the listener is up (0 before).
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_.load(); }
+  // The store, once open (tests inject faults through it); nullptr before.
+  [[nodiscard]] store::EventLog* event_log() noexcept { return log_.get(); }
   [[nodiscard]] std::uint64_t epoch() const noexcept;
   [[nodiscard]] std::int64_t connections() const noexcept;
 
@@ -67,7 +71,7 @@ class Server {
   // Idle-room eviction sweep, on shard 0 (destroyed before the shards: declared after them).
   std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
   void schedule_sweep();
-  std::uint16_t port_ = 0;
+  std::atomic<std::uint16_t> port_{0};
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "server/net/net_context.hpp"
@@ -20,6 +21,9 @@ struct ServerOptions {
   bool ephemeral = false;  // In-memory log (nothing survives a restart).
   net::NetOptions net{};
   room::RoomOptions room{};
+  // Test hook: runs on the starting thread after the listener is up and before the store opens
+  // (a slow WAL replay, as seen from /readyz).
+  std::function<void()> before_store_open;
 };
 
 }  // namespace huddle::app

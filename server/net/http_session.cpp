@@ -103,6 +103,16 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   const bool keep_alive = req.keep_alive();
   const std::string_view target = req.target();
 
+  const auto lifecycle = ctx_.lifecycle.load(std::memory_order_acquire);
+  if (req.method() == http::verb::get && target == "/readyz") {
+    return serve_readyz(lifecycle, keep_alive);
+  }
+  if (lifecycle == Lifecycle::kStarting || ctx_.rooms == nullptr) {
+    // The store is still opening (WAL replay), or never opened: only /readyz answers. (`rooms`
+    // is written before kReady is published and never after, so this read is ordered.)
+    return respond(http::status::service_unavailable, "application/json",
+                   "{\"status\":\"starting\"}\n", false, {}, false, /*retry_after=*/true);
+  }
   if (websocket::is_upgrade(req)) {
     if (target != "/ws") {
       return respond(http::status::not_found, "text/plain", "websocket endpoint is /ws\n", false);
@@ -162,6 +172,27 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   respond(http::status::not_found, "text/plain", "not found\n", keep_alive);
 }
 
+void HttpSession::serve_readyz(Lifecycle lifecycle, bool keep_alive) {
+  if (lifecycle == Lifecycle::kStarting) {
+    return respond(http::status::service_unavailable, "application/json",
+                   "{\"status\":\"starting\"}\n", keep_alive, {}, false, true);
+  }
+  if (lifecycle == Lifecycle::kStopping) {
+    return respond(http::status::service_unavailable, "application/json",
+                   "{\"status\":\"stopping\"}\n", keep_alive, {}, false, true);
+  }
+  const auto health = ctx_.rooms->context().log->health();
+  if (!health.writable) {
+    // Reads and live rooms go on; writes fail with a retryable error until the store recovers.
+    return respond(http::status::service_unavailable, "application/json",
+                   fmt::format(R"({{"status":"degraded","reason":"storage","detail":"{}"}})"
+                               "\n",
+                               health.detail),
+                   keep_alive, {}, false, true);
+  }
+  respond(http::status::ok, "application/json", "{\"status\":\"ready\"}\n", keep_alive);
+}
+
 void HttpSession::respond_api(ApiResponse res, bool keep_alive) {
   auto out = std::make_shared<http::response<http::string_body>>(
       static_cast<http::status>(res.status), 11);
@@ -178,13 +209,16 @@ void HttpSession::respond_api(ApiResponse res, bool keep_alive) {
 }
 
 void HttpSession::respond(http::status status, std::string content_type, std::string body,
-                          bool keep_alive, std::string disposition, bool web) {
+                          bool keep_alive, std::string disposition, bool web, bool retry_after) {
   auto res = std::make_shared<http::response<http::string_body>>(status, 11);
   res->set(http::field::server, "huddle");
   res->set(http::field::content_type, content_type);
   res->keep_alive(keep_alive);
   if (!disposition.empty()) {
     res->set(http::field::content_disposition, disposition);
+  }
+  if (retry_after) {
+    res->set(http::field::retry_after, "1");
   }
   if (web) {
     res->set("Content-Security-Policy", kWebCsp);

@@ -1,7 +1,8 @@
 // HttpSession: reads one HTTP request on a fresh connection and routes it:
-//   GET /healthz -> 200 JSON; GET /ws with a WebSocket upgrade -> Session (subprotocol
-//   huddle.v1+proto or huddle.v1+json; none offered -> 400 naming both);
-//   /api/v1/... -> the public export and the admin API (api_routes.hpp); GET /, /r/{room},
+//   GET /healthz -> 200 JSON; GET /readyz -> 200 ready, or 503 starting / degraded (storage
+//   not writable) / stopping; while starting, everything else is 503 too; GET /ws with a WebSocket
+//   upgrade -> Session (subprotocol huddle.v1+proto or huddle.v1+json; none offered -> 400 naming
+//   both); /api/v1/... -> the public export and the admin API (api_routes.hpp); GET /, /r/{room},
 //   /web/... -> the web client (static_files.hpp); anything else -> 404.
 // Owner: the connection's shard.
 #pragma once
@@ -32,7 +33,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void respond(beast::http::status status, std::string content_type, std::string body,
-               bool keep_alive, std::string disposition = {}, bool web = false);
+               bool keep_alive, std::string disposition = {}, bool web = false,
+               bool retry_after = false);
+  void serve_readyz(Lifecycle lifecycle, bool keep_alive);
   void respond_api(ApiResponse res, bool keep_alive);
   void write(std::shared_ptr<beast::http::response<beast::http::string_body>> res, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);

@@ -40,8 +40,14 @@ struct NetOptions {
   codec::CodecLimits codec{};
 };
 
+// Where the server is in its life, for /readyz. The listener is up from kStarting on; `rooms`
+// and `epoch` are set before kReady is stored (release), and read only after it is seen
+// (acquire).
+enum class Lifecycle { kStarting, kReady, kStopping };
+
 struct NetContext {
   ShardSet* shards = nullptr;
+  std::atomic<Lifecycle> lifecycle{Lifecycle::kStarting};
   room::RoomRegistry* rooms = nullptr;
   metrics::Metrics* metrics = nullptr;  // Optional; its pointer is also in options.outbox.
   std::uint64_t epoch = 0;

@@ -70,6 +70,13 @@ struct RoomLoad {
   Seq head;                               // Seq of the newest event.
 };
 
+// Whether the store takes writes now (for /readyz): false after a write or sync failed, until
+// one succeeds again.
+struct StoreHealth {
+  bool writable = true;
+  std::string detail;  // Why not ("" when writable).
+};
+
 class EventLog {
  public:
   EventLog() = default;
@@ -78,6 +85,9 @@ class EventLog {
   EventLog(EventLog&&) = delete;
   EventLog& operator=(EventLog&&) = delete;
   virtual ~EventLog() = default;
+
+  // Thread-safe; cheap.
+  [[nodiscard]] virtual StoreHealth health() const { return {}; }
 
   // Random id fixed when the store was created; a replaced store has a new one (RESET).
   [[nodiscard]] virtual Epoch epoch() const = 0;

@@ -170,6 +170,8 @@ struct RocksDbEventLog::Impl {
   using Request = std::variant<PendingAppend, PendingSnapshot, PendingCursor, PendingDelete>;
 
   explicit Impl(RocksDbOptions opts) : options(std::move(opts)) {}
+  mutable std::mutex health_mu;
+  StoreHealth health;  // Guarded by health_mu; set by the writer after each write.
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   Impl(Impl&&) = delete;
@@ -526,6 +528,11 @@ void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
     write_options.sync = options.durability == Durability::kSync;
     write_ec = to_error(db->Write(write_options, &batch));
   }
+  if (batch.Count() > 0 || write_ec) {
+    std::lock_guard lock(health_mu);
+    health.writable = !write_ec;
+    health.detail = write_ec ? "the last write failed: " + write_ec.message() : "";
+  }
   if (write_ec) {
     // A failed Write may or may not have reached the WAL, so the staged heads are not trusted
     // either way: forget the group's rooms and reload them from disk on next touch. Every request
@@ -655,6 +662,129 @@ RocksDbEventLog::RocksDbEventLog(std::unique_ptr<Impl> impl) : impl_(std::move(i
 
 RocksDbEventLog::~RocksDbEventLog() = default;
 
+Result<RocksDbEventLog::BackupStats> RocksDbEventLog::backup(const std::string& from,
+                                                             const std::string& to) {
+  namespace fs = std::filesystem;
+  std::error_code fs_ec;
+  if (fs::exists(to, fs_ec) && !fs::is_empty(to, fs_ec)) {
+    return make_error_code(Errc::kInvalidArgument);
+  }
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), from, &names).ok()) {
+    return make_error_code(Errc::kInternal);  // No store there.
+  }
+  // The secondary keeps its own info log and state beside the copy; removed when done.
+  const std::string secondary_dir = to + ".secondary";
+  fs::create_directories(secondary_dir, fs_ec);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{secondary_dir};
+
+  rocksdb::Options source_options;
+  source_options.max_open_files = -1;  // Required of a secondary instance.
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> source_handles;
+  rocksdb::DB* source_raw = nullptr;
+  if (auto ec = to_error(rocksdb::DB::OpenAsSecondary(source_options, from, secondary_dir,
+                                                      descriptors, &source_handles, &source_raw))) {
+    return ec;
+  }
+  std::unique_ptr<rocksdb::DB> source(source_raw);
+  struct Handles {
+    rocksdb::DB* db;
+    std::vector<rocksdb::ColumnFamilyHandle*>& list;
+    ~Handles() {
+      for (auto* h : list) {
+        ignore_error(to_error(db->DestroyColumnFamilyHandle(h)), "closing the copy's source");
+      }
+    }
+  } source_guard{source.get(), source_handles};
+  // One catch-up: from here on the secondary's view does not move.
+  if (auto ec = to_error(source->TryCatchUpWithPrimary())) {
+    return ec;
+  }
+
+  rocksdb::Options target_options;
+  target_options.create_if_missing = true;
+  target_options.create_missing_column_families = true;
+  target_options.error_if_exists = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> target_handles;
+  rocksdb::DB* target_raw = nullptr;
+  if (auto ec = to_error(
+          rocksdb::DB::Open(target_options, to, descriptors, &target_handles, &target_raw))) {
+    return ec;
+  }
+  std::unique_ptr<rocksdb::DB> target(target_raw);
+  Handles target_guard{target.get(), target_handles};
+
+  BackupStats stats;
+  rocksdb::WriteOptions no_wal;
+  no_wal.disableWAL = true;  // Flushed and synced below, before the copy counts as done.
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::unique_ptr<rocksdb::Iterator> it(
+        source->NewIterator(rocksdb::ReadOptions(), source_handles[i]));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto key = it->key();
+      auto value = it->value();
+      std::string restamped;
+      if (names[i] == rocksdb::kDefaultColumnFamilyName && key == kStoreMetaKey) {
+        StoreMeta meta;
+        if (!meta.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return make_error_code(Errc::kInternal);
+        }
+        stats.source_epoch = Epoch(meta.epoch());
+        meta.set_backup_of_epoch(meta.epoch());
+        meta.set_epoch(random_nonzero());
+        meta.set_backup_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
+        stats.epoch = Epoch(meta.epoch());
+        restamped = meta.SerializeAsString();
+        value = restamped;
+      }
+      if (auto ec = to_error(batch.Put(target_handles[i], key, value))) {
+        return ec;
+      }
+      ++stats.keys;
+      stats.bytes += key.size() + value.size();
+      stats.rooms += names[i] == kRoomsCf ? 1 : 0;
+      stats.events += names[i] == kEventsCf ? 1 : 0;
+      if (batch.GetDataSize() >= 4U << 20U) {
+        if (auto ec = to_error(target->Write(no_wal, &batch))) {
+          return ec;
+        }
+        batch.Clear();
+      }
+    }
+    if (auto ec = to_error(it->status())) {
+      return ec;
+    }
+    if (auto ec = to_error(target->Write(no_wal, &batch))) {
+      return ec;
+    }
+  }
+  if (stats.epoch.value() == 0) {
+    return make_error_code(Errc::kInternal);  // Not a Huddle store: no epoch.
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (auto ec = to_error(target->Flush(flush, target_handles))) {
+    return ec;
+  }
+  if (auto ec = to_error(target->SyncWAL())) {
+    return ec;
+  }
+  return stats;
+}
+
 Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::open(const RocksDbOptions& options) {
   if (options.path.empty() || options.max_group_records == 0) {
     return make_error_code(Errc::kInvalidArgument);
@@ -672,6 +802,11 @@ Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::open(const RocksDbOpti
 
 Epoch RocksDbEventLog::epoch() const {
   return impl_->epoch;
+}
+
+StoreHealth RocksDbEventLog::health() const {
+  std::lock_guard lock(impl_->health_mu);
+  return impl_->health;
 }
 
 void RocksDbEventLog::fail_next_writes(int n) {

@@ -57,6 +57,7 @@ class RocksDbEventLog final : public EventLog {
   ~RocksDbEventLog() override;
 
   [[nodiscard]] Epoch epoch() const override;
+  [[nodiscard]] StoreHealth health() const override;
   // Extra errors: kInvalidArgument (no records, invalid room id, seq <= prev_seq, event bytes that
   // do not decode to an Event with this room, seq and prev_seq, create_room for another room).
   void append(std::vector<AppendRecord> records, AppendCallback done) override;
@@ -72,6 +73,23 @@ class RocksDbEventLog final : public EventLog {
   [[nodiscard]] Result<std::vector<huddle::v1::Event>> read_after(const RoomId& room, Seq after,
                                                                   std::size_t limit) override;
   [[nodiscard]] Result<Seq> head(const RoomId& room) override;
+
+  // A consistent copy of the store at `from` into the new directory `to`, while a server may be
+  // running on `from`: `from` is opened as a RocksDB secondary instance (no lock, read-only),
+  // caught up with the primary's MANIFEST and WAL once (so the copy holds whole commit groups:
+  // an event, its dedup entry and the room head together), and every column family is copied
+  // into a fresh store. The copy gets a new epoch, so clients that knew `from` are RESET when
+  // they resume against it, never handed events of another history. Errors: kInvalidArgument
+  // (`to` exists and is not empty), kStorageUnavailable, kInternal (no store at `from`).
+  struct BackupStats {
+    std::uint64_t rooms = 0;
+    std::uint64_t events = 0;
+    std::uint64_t keys = 0;   // Every column family.
+    std::uint64_t bytes = 0;  // Keys + values copied.
+    Epoch source_epoch;
+    Epoch epoch;  // The copy's.
+  };
+  [[nodiscard]] static Result<BackupStats> backup(const std::string& from, const std::string& to);
 
   // Test hook: the next `n` commit groups fail as if the write or sync had failed (every request
   // of the group gets kStorageUnavailable, nothing is written).
