@@ -141,10 +141,11 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
         keep_alive);
   }
   if (req.method() == http::verb::get && target == "/metrics" && ctx_.metrics != nullptr) {
-    const auto extra = fmt::format(
+    auto extra = fmt::format(
         "# HELP huddle_rooms_loaded Rooms in memory.\n# TYPE huddle_rooms_loaded gauge\n"
         "huddle_rooms_loaded {}\n",
         ctx_.rooms->loaded_rooms());
+    ctx_.rooms->context().log->render_metrics(extra);
     return respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                    ctx_.metrics->render(extra), keep_alive);
   }

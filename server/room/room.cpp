@@ -804,12 +804,20 @@ void Room::broadcast_event(const TailEntry& entry) {
       actor_ix = it->second;
     }
   }
-  const auto push_all = [](const TargetList& list, const fanout::PayloadPtr& full,
-                           const fanout::PayloadPtr& redacted, std::uint32_t actor) {
+  const auto durable_at = std::chrono::steady_clock::now();
+  auto* metrics = ctx_.metrics;
+  const auto push_all = [metrics, durable_at](
+                            const TargetList& list, const fanout::PayloadPtr& full,
+                            const fanout::PayloadPtr& redacted, std::uint32_t actor) {
     for (const auto& t : list) {
       if (auto o = t.outbox.lock()) {
         o->push(redacted && t.member_ix != actor ? redacted : full);
       }
+    }
+    if (metrics != nullptr) {
+      metrics->fanout_latency.observe_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::steady_clock::now() - durable_at)
+                                             .count());
     }
   };
   for (std::size_t s = 0; s < by_shard_.size(); ++s) {

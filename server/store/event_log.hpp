@@ -88,6 +88,8 @@ class EventLog {
 
   // Thread-safe; cheap.
   [[nodiscard]] virtual StoreHealth health() const { return {}; }
+  // Appends the store's own figures to a /metrics scrape (Prometheus text). Thread-safe.
+  virtual void render_metrics(std::string& /*out*/) const {}
 
   // Random id fixed when the store was created; a replaced store has a new one (RESET).
   [[nodiscard]] virtual Epoch epoch() const = 0;

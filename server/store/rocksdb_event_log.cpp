@@ -23,6 +23,7 @@
 
 #include "core/common/assert.hpp"
 #include "server/store/key_codec.hpp"
+#include "server/util/metrics.hpp"
 
 namespace huddle::store {
 namespace {
@@ -170,6 +171,7 @@ struct RocksDbEventLog::Impl {
   using Request = std::variant<PendingAppend, PendingSnapshot, PendingCursor, PendingDelete>;
 
   explicit Impl(RocksDbOptions opts) : options(std::move(opts)) {}
+  metrics::Histogram write_latency;  // One commit group's db->Write (WAL append + fsync).
   mutable std::mutex health_mu;
   StoreHealth health;  // Guarded by health_mu; set by the writer after each write.
   Impl(const Impl&) = delete;
@@ -526,7 +528,11 @@ void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
   } else if (batch.Count() > 0) {
     rocksdb::WriteOptions write_options;
     write_options.sync = options.durability == Durability::kSync;
+    const auto started = std::chrono::steady_clock::now();
     write_ec = to_error(db->Write(write_options, &batch));
+    write_latency.observe_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count());
   }
   if (batch.Count() > 0 || write_ec) {
     std::lock_guard lock(health_mu);
@@ -802,6 +808,37 @@ Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::open(const RocksDbOpti
 
 Epoch RocksDbEventLog::epoch() const {
   return impl_->epoch;
+}
+
+void RocksDbEventLog::render_metrics(std::string& out) const {
+  impl_->write_latency.render(out, "huddle_store_write_seconds",
+                              "One commit group's RocksDB write, WAL fsync included (sync).");
+  const auto gauge = [&](const char* name, const char* help, const rocksdb::Slice& property) {
+    std::uint64_t total = 0;
+    for (auto* cf : impl_->handles) {
+      std::uint64_t v = 0;
+      if (impl_->db->GetIntProperty(cf, property, &v)) {
+        total += v;
+      }
+    }
+    out += "# HELP ";
+    out += name;
+    out += " ";
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += " gauge\n";
+    out += name;
+    out += " ";
+    out += std::to_string(total);
+    out += "\n";
+  };
+  gauge("huddle_store_sst_bytes", "Size of every SST file of the store.",
+        rocksdb::DB::Properties::kTotalSstFilesSize);
+  gauge("huddle_store_pending_compaction_bytes", "RocksDB's estimate of bytes left to compact.",
+        rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  gauge("huddle_store_memtable_bytes", "Bytes in memtables (not yet flushed to SST files).",
+        rocksdb::DB::Properties::kCurSizeAllMemTables);
 }
 
 StoreHealth RocksDbEventLog::health() const {

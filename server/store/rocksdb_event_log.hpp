@@ -58,6 +58,9 @@ class RocksDbEventLog final : public EventLog {
 
   [[nodiscard]] Epoch epoch() const override;
   [[nodiscard]] StoreHealth health() const override;
+  // huddle_store_write_seconds (one commit group's Write, WAL fsync included under kSync),
+  // huddle_store_sst_bytes, huddle_store_pending_compaction_bytes, huddle_store_memtable_bytes.
+  void render_metrics(std::string& out) const override;
   // Extra errors: kInvalidArgument (no records, invalid room id, seq <= prev_seq, event bytes that
   // do not decode to an Event with this room, seq and prev_seq, create_room for another room).
   void append(std::vector<AppendRecord> records, AppendCallback done) override;

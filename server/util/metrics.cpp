@@ -115,6 +115,9 @@ std::string Metrics::render(const std::string& extra) const {
   }
   append_latency.render(out, "huddle_append_latency_seconds",
                         "From handing an event to the log to its being durable.");
+  fanout_latency.render(out, "huddle_fanout_latency_seconds",
+                        "From an event being durable to its frame in every member's outbox, per "
+                        "shard.");
   out += extra;
   return out;
 }

@@ -70,6 +70,9 @@ struct Metrics {
   static constexpr std::size_t kResults = 32;
   std::array<std::array<std::atomic<std::uint64_t>, kResults>, kCommands> commands{};
   Histogram append_latency;  // Room hands the event to the log -> durable.
+  // Durable -> the event's frame is in every member's outbox on one shard (one sample per shard
+  // that has members); the socket write follows within the write cork.
+  Histogram fanout_latency;
 
   void command(int field_number, int error_code) noexcept;
   void reject(Rejected why) noexcept {

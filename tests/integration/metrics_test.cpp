@@ -102,6 +102,16 @@ TEST(Metrics, AScriptedSessionMovesTheCountersByTheExpectedAmounts) {
   EXPECT_GE(delta(before, after, "huddle_deliveries_total"), 3 * 2 + 5);
   EXPECT_GE(after.at(R"(huddle_append_latency_seconds_bucket{le="+Inf"})"),
             after.at(R"(huddle_append_latency_seconds_bucket{le="0.001"})"));
+  // Fan-out: one sample per event and shard with members (ann and bob may share a shard).
+  const auto fanouts = delta(before, after, "huddle_fanout_latency_seconds_count");
+  EXPECT_GE(fanouts, 3);
+  EXPECT_LE(fanouts, 2 * 4);
+  // The store: at least one commit group written (5 events, group-committed), and its gauges.
+  EXPECT_GE(delta(before, after, "huddle_store_write_seconds_count"), 1);
+  EXPECT_LE(delta(before, after, "huddle_store_write_seconds_count"), 5);
+  EXPECT_TRUE(after.contains("huddle_store_sst_bytes"));
+  EXPECT_TRUE(after.contains("huddle_store_pending_compaction_bytes"));
+  EXPECT_GT(after.at("huddle_store_memtable_bytes"), 0);
 
   bob.close();
   ann.close();
