@@ -275,7 +275,13 @@ void Session::send(const v1::ServerFrame& frame) {
 // ---- Writing ----
 
 void Session::on_outbox_ready() {
-  if (writing_ || finished_) {
+  if (finished_) {
+    return;
+  }
+  if (writing_) {
+    if (outbox_->overflowed() && !closing_) {
+      close_slow_consumer();  // Now, not when the stuck write completes (it may never).
+    }
     return;  // The write in flight picks everything up when it completes.
   }
   ctx_.writers[shard_]->schedule(shared_from_this());
@@ -324,12 +330,7 @@ void Session::do_write() {
     return;
   }
   if (outbox_->overflowed() && !closing_) {
-    log::net()->warn("slow consumer closed conn={} bound_bytes={}", conn_id_,
-                     ctx_.options.outbox.max_bytes);
-    if (ctx_.metrics != nullptr) {
-      ctx_.metrics->slow_consumer_closes.add();
-    }
-    return start_close(codec::close_code::kSlowConsumer);
+    return close_slow_consumer();
   }
   if (closing_) {
     return;
@@ -363,6 +364,30 @@ void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
 }
 
 // ---- Closing ----
+
+void Session::close_slow_consumer() {
+  log::net()->warn("slow consumer closed conn={} bound_bytes={}", conn_id_,
+                   ctx_.options.outbox.max_bytes);
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->slow_consumer_closes.add();
+  }
+  start_close(codec::close_code::kSlowConsumer);
+  if (!writing_) {
+    return;  // The close frame is on its way (bounded by Beast's close timeout).
+  }
+  slow_close_timer_ = std::make_unique<boost::asio::steady_timer>(ws_.get_executor());
+  slow_close_timer_->expires_after(ctx_.options.handshake_timeout);
+  slow_close_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->finished_ || !self->writing_) {
+      return;
+    }
+    log::net()->debug("slow consumer dropped conn={}", self->conn_id_);
+    beast::error_code ignored;
+    // Cancels the stuck write: on_write sees the error and finishes the session.
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+}
 
 void Session::start_close(std::uint16_t code) {
   if (closing_ || finished_) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -52,6 +53,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_write();
   void on_write(beast::error_code ec, std::size_t bytes);
   void start_close(std::uint16_t code);
+  // The outbox passed its bound: count it, close with 4008 (after the write in flight, if the
+  // peer ever reads it), and drop the TCP connection if that write is still stuck after the
+  // handshake timeout (a peer that never reads again must not hold its session until the idle
+  // timeout).
+  void close_slow_consumer();
   void on_close(beast::error_code ec);
   void finish();
   void reply_error(std::uint64_t request_id, const boost::system::error_code& ec);
@@ -71,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
   bool finished_ = false;
   std::uint16_t close_code_ = 0;  // Close requested while a write was in flight.
+  std::unique_ptr<boost::asio::steady_timer> slow_close_timer_;  // Only for a slow consumer.
   std::size_t malformed_in_a_row_ = 0;
   int current_command_ = 0;    // Of the frame being dispatched (commands metric); 0 = none.
   huddle::v1::Member member_;  // Set by Hello.
