@@ -473,7 +473,9 @@ TEST(AnonymousBoard, AuthorsNeverReachOtherMembersAndRulesStillHold) {
   }));
   const auto mine = mirror_of(*author);
   EXPECT_EQ(mine.find_member("AUTHOR-ID-7")->votes_cast(), 5U);
-  // The others see the content and the totals.
+  // The others see the content and the totals (once every event up to the head has reached
+  // them: the late joiner's MemberJoined may still be on its way).
+  other->wait_seq(server_view(server, "other").seq());
   const auto theirs = mirror_of(*other);
   ASSERT_EQ(theirs.snapshot().ideas_size(), 1);
   EXPECT_EQ(theirs.snapshot().ideas(0).text(), "anonymous idea");
