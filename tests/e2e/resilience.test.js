@@ -3,39 +3,26 @@
 // returns, including those posted while it was down and one posted at the moment of the kill
 // (its retry carries the same op id). Then "new since you last looked" after a page comes back.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from './lib/expect.js';
-import { HuddleServer } from './lib/server.js';
-import { launch, openPerson, newPage, card, DESKTOP, PHONE, unexpectedConsoleErrors } from './lib/browser.js';
+import { serverAndBrowser } from './lib/fixture.js';
+import { openPerson, newPage, card, DESKTOP, PHONE, unexpectedConsoleErrors } from './lib/browser.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = new HuddleServer('resilience');
-  await server.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const env = serverAndBrowser('resilience');
 
 const ideaTexts = async (page) => (await page.locator('article.idea .idea-text').allTextContents()).map((t) => t.trim()).sort();
 
 test('kill -9 and restart mid-session: every page shows every idea once', { timeout: 100000 }, async () => {
-  const fay = await openPerson(browser, server.url, { name: 'Fay', viewport: DESKTOP });
+  const fay = await openPerson(env.browser, env.server.url, { name: 'Fay', viewport: DESKTOP });
   const f = fay.page;
   await f.getByLabel('Title').fill('Resilience drill');
   await f.getByLabel(/Hide ideas from the others/).uncheck();
   await f.getByRole('button', { name: 'Create room' }).click();
   await f.waitForURL('**/r/resilience-drill');
-  const pat = await openPerson(browser, server.url, { name: 'Pat', path: '/r/resilience-drill' });
-  const quinn = await openPerson(browser, server.url, { name: 'Quinn', path: '/r/resilience-drill', viewport: PHONE });
+  const pat = await openPerson(env.browser, env.server.url, { name: 'Pat', path: '/r/resilience-drill' });
+  const quinn = await openPerson(env.browser, env.server.url, { name: 'Quinn', path: '/r/resilience-drill', viewport: PHONE });
   const people = [fay, pat, quinn];
   const pages = () => people.map((x) => x.page);
   for (const page of pages()) await expect(page.locator('#online-count')).toHaveText('3 online');
@@ -57,7 +44,7 @@ test('kill -9 and restart mid-session: every page shows every idea once', { time
   }
 
   // ---- kill -9: every page shows the banner.
-  await server.kill9();
+  await env.server.kill9();
   for (const page of pages()) {
     await expect(page.locator('#conn-banner')).toBeVisible();
     await expect(page.locator('#conn-banner')).toContainText('Reconnecting');
@@ -70,9 +57,9 @@ test('kill -9 and restart mid-session: every page shows every idea once', { time
   await sleep(300);
 
   // ---- Back on the same port and data directory.
-  const port = server.port;
-  await server.restart();
-  assert.equal(server.port, port);
+  const port = env.server.port;
+  await env.server.restart();
+  assert.equal(env.server.port, port);
   for (const page of pages()) {
     await expect(page.locator('#conn-banner'), { timeout: 15000 }).toBeHidden();
     await expect(page.locator('article.idea')).toHaveCount(expected.length);
@@ -84,10 +71,10 @@ test('kill -9 and restart mid-session: every page shows every idea once', { time
 
   // ---- Killed the moment an idea is sent: acked or not, its retry (same op id) makes it once.
   await quinn.page.locator('#idea-text').fill('Quinn: sent as the server died');
-  await Promise.all([quinn.page.getByRole('button', { name: 'Add idea' }).click(), server.kill9()]);
+  await Promise.all([quinn.page.getByRole('button', { name: 'Add idea' }).click(), env.server.kill9()]);
   expected.push('Quinn: sent as the server died');
   for (const page of pages()) await expect(page.locator('#conn-banner')).toBeVisible();
-  await server.restart();
+  await env.server.restart();
   for (const page of pages()) {
     await expect(page.locator('#conn-banner'), { timeout: 15000 }).toBeHidden();
     await expect(card(page, 'Quinn: sent as the server died')).toHaveCount(1);
@@ -116,7 +103,7 @@ test('kill -9 and restart mid-session: every page shows every idea once', { time
   await pat.page.getByRole('button', { name: 'Send' }).click();
   await expect(card(f, 'Pat: while Quinn was away')).toHaveCount(1);
   quinn.page = await newPage(quinn);
-  await quinn.page.goto(`${server.url}/r/resilience-drill`);
+  await quinn.page.goto(`${env.server.url}/r/resilience-drill`);
   await expect(quinn.page.locator('#new-since')).toContainText('New since you last looked: 1 new idea, 1 chat message');
   await expect(card(quinn.page, 'Pat: while Quinn was away').locator('.badge.new')).toHaveCount(1);
   await expect(card(quinn.page, 'Fay: after the restarts').locator('.badge.new')).toHaveCount(0);

@@ -2,41 +2,28 @@
 // display name that are HTML with script in them show verbatim; no dialog opens, no element is
 // made from them.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from './lib/expect.js';
-import { HuddleServer } from './lib/server.js';
-import { launch, openPerson, card, unexpectedConsoleErrors } from './lib/browser.js';
+import { serverAndBrowser } from './lib/fixture.js';
+import { openPerson, card, unexpectedConsoleErrors } from './lib/browser.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = new HuddleServer('safety');
-  await server.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const env = serverAndBrowser('safety');
 
 const XSS = '<img src=x onerror=alert(1)>';
 const TITLE = '<script>alert(2)</script> board';
 const NAME = '<img src=y onerror=alert(3)>';
 
 test('an idea whose text is HTML shows as text and runs nothing', { timeout: 60000 }, async () => {
-  const fay = await openPerson(browser, server.url, { name: 'Fay' });
+  const fay = await openPerson(env.browser, env.server.url, { name: 'Fay' });
   const f = fay.page;
   await f.getByLabel('Title').fill(TITLE);
   await f.getByLabel('Room link').fill('safety');
   await f.getByLabel(/Hide ideas from the others/).uncheck();
   await f.getByRole('button', { name: 'Create room' }).click();
   await f.waitForURL('**/r/safety');
-  const pat = await openPerson(browser, server.url, { name: NAME, path: '/r/safety' });
+  const pat = await openPerson(env.browser, env.server.url, { name: NAME, path: '/r/safety' });
   const p = pat.page;
 
   await p.locator('#idea-text').fill(XSS);
@@ -59,7 +46,7 @@ test('an idea whose text is HTML shows as text and runs nothing', { timeout: 600
     fay.dialogs.push(d.message());
     d.dismiss().catch(() => {});
   });
-  await lobby.goto(`${server.url}/`);
+  await lobby.goto(`${env.server.url}/`);
   await expect(lobby.locator('#room-list a')).toHaveText(TITLE);
 
   await sleep(500); // Time for an onerror to fire, if anything had made an element.

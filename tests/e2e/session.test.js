@@ -4,28 +4,15 @@
 // frames) until the reveal; the export downloads and holds the top idea. Screenshots at desktop
 // and phone widths go to HUDDLE_E2E_OUT.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from './lib/expect.js';
-import { HuddleServer } from './lib/server.js';
-import { launch, openPerson, outDir, card, DESKTOP, PHONE, unexpectedConsoleErrors } from './lib/browser.js';
+import { serverAndBrowser } from './lib/fixture.js';
+import { openPerson, outDir, card, DESKTOP, PHONE, unexpectedConsoleErrors } from './lib/browser.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = new HuddleServer('session');
-  await server.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const env = serverAndBrowser('session');
 
 const BUNDLE = 'Bundle onboarding with annual plans';
 const REFERRAL = 'Referral bonus for existing customers';
@@ -36,7 +23,7 @@ const PILOT = 'Free 30-day pilot for mid-market teams';
 test('a facilitator and two participants run a session through every phase', { timeout: 100000 }, async () => {
   const out = outDir();
   // ---- The facilitator creates the room from `/`.
-  const fay = await openPerson(browser, server.url, { name: 'Fay', viewport: DESKTOP });
+  const fay = await openPerson(env.browser, env.server.url, { name: 'Fay', viewport: DESKTOP });
   const f = fay.page;
   await f.locator('#room-list li').first().waitFor();
   await f.screenshot({ path: path.join(out, 'lobby-desktop.png') });
@@ -52,8 +39,8 @@ test('a facilitator and two participants run a session through every phase', { t
   await f.locator('#facilitator').waitFor();
 
   // ---- Two participants arrive by the room link (Quinn on a phone).
-  const pat = await openPerson(browser, server.url, { name: 'Pat', path: '/r/q3-pipeline', viewport: DESKTOP });
-  const quinn = await openPerson(browser, server.url, { name: 'Quinn', path: '/r/q3-pipeline', viewport: PHONE });
+  const pat = await openPerson(env.browser, env.server.url, { name: 'Pat', path: '/r/q3-pipeline', viewport: DESKTOP });
+  const quinn = await openPerson(env.browser, env.server.url, { name: 'Quinn', path: '/r/q3-pipeline', viewport: PHONE });
   const p = pat.page;
   const q = quinn.page;
   for (const page of [p, q]) {
@@ -243,7 +230,7 @@ test('a facilitator and two participants run a session through every phase', { t
   // holds: a fresh page of the same member (a fresh snapshot) shows exactly the same state.
   for (const who of [fay, pat, quinn]) {
     const fresh = await who.context.newPage();
-    await fresh.goto(`${server.url}/r/q3-pipeline`);
+    await fresh.goto(`${env.server.url}/r/q3-pipeline`);
     await fresh.waitForFunction(() => window.huddle?.room.board && window.huddle.room.joined);
     const live = await who.page.evaluate(() => window.huddle.room.board.plain());
     const snap = await fresh.evaluate(() => window.huddle.room.board.plain());
