@@ -8,13 +8,17 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "server/app/server_options.hpp"
 #include "tests/net/raw_ws.hpp"
+#include "tests/support/test_server.hpp"
 
 namespace huddle::testing::abuse {
 
@@ -63,6 +67,16 @@ void run_frame_case(std::uint16_t port, const FrameCase& c);
 
 // TestServer options for these tests: in-memory log (nothing here appends; it starts faster).
 app::ServerOptions memory_server();
+
+// A table of cases against one in-memory server for the whole suite: when the binary runs every
+// case, they all hit the same process (and start fast).
+template <class Case>
+class OneServerSuite : public ::testing::TestWithParam<Case> {
+ protected:
+  static void SetUpTestSuite() { server_ = std::make_unique<TestServer>(memory_server()); }
+  static void TearDownTestSuite() { server_.reset(); }
+  static inline std::unique_ptr<TestServer> server_;
+};
 
 // A fresh connection upgrades, says hello and gets its reply, and closes cleanly.
 void expect_server_serves(std::uint16_t port, Sub sub = Sub::kJson);

@@ -17,12 +17,7 @@ namespace {
 using std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-class Handshake : public ::testing::TestWithParam<HandshakeCase> {
- protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<TestServer>(memory_server()); }
-  static void TearDownTestSuite() { server_.reset(); }
-  static inline std::unique_ptr<TestServer> server_;
-};
+class Handshake : public OneServerSuite<HandshakeCase> {};
 
 TEST_P(Handshake, ServerAnswersAsSpecifiedAndStaysUp) {
   run_handshake_case(server_->port(), GetParam());

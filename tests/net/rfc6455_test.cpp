@@ -12,13 +12,7 @@
 namespace huddle::testing::abuse {
 namespace {
 
-class Rfc6455 : public ::testing::TestWithParam<FrameCase> {
- protected:
-  // One server for the suite: when the binary runs every case, they all hit the same process.
-  static void SetUpTestSuite() { server_ = std::make_unique<TestServer>(memory_server()); }
-  static void TearDownTestSuite() { server_.reset(); }
-  static inline std::unique_ptr<TestServer> server_;
-};
+class Rfc6455 : public OneServerSuite<FrameCase> {};
 
 TEST_P(Rfc6455, ServerAnswersAsSpecifiedAndStaysUp) {
   run_frame_case(server_->port(), GetParam());
