@@ -42,6 +42,8 @@ class HuddleCategory final : public boost::system::error_category {
       case Errc::kLimitExceeded: return "board limit reached";
       case Errc::kExportTooLarge: return "export too large for a frame; use the HTTP export";
       case Errc::kRoomArchived: return "room archived: read-only";
+      case Errc::kStorageFull: return "storage full: writes refused until space returns";
+      case Errc::kRateLimited: return "rate limited: too many commands";
     }
     return "unknown huddle error";
   }

@@ -41,8 +41,10 @@ enum class Errc {
   kLimitExceeded,  // Too many ideas, groups, comments or action items.
   kExportTooLarge,
   kRoomArchived,  // An operator archived the room: read-only.
+  kStorageFull,   // Retryable: the disk reserve is reached; writes refused until space returns.
+  kRateLimited,   // Retryable later: the connection's command rate limit.
 };
-inline constexpr Errc kLastErrc = Errc::kRoomArchived;  // Tests walk every value up to it.
+inline constexpr Errc kLastErrc = Errc::kRateLimited;  // Tests walk every value up to it.
 
 const boost::system::error_category& huddle_category() noexcept;
 

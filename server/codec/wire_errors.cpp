@@ -37,6 +37,8 @@ huddle::v1::ErrorCode to_wire_code(const boost::system::error_code& ec) {
     case Errc::kLimitExceeded: return huddle::v1::ERROR_CODE_LIMIT_EXCEEDED;
     case Errc::kExportTooLarge: return huddle::v1::ERROR_CODE_EXPORT_TOO_LARGE;
     case Errc::kRoomArchived: return huddle::v1::ERROR_CODE_ROOM_ARCHIVED;
+    case Errc::kStorageFull: return huddle::v1::ERROR_CODE_STORAGE_FULL;
+    case Errc::kRateLimited: return huddle::v1::ERROR_CODE_RATE_LIMITED;
   }
   return huddle::v1::ERROR_CODE_INTERNAL;
 }
@@ -44,7 +46,8 @@ huddle::v1::ErrorCode to_wire_code(const boost::system::error_code& ec) {
 bool is_retryable(const boost::system::error_code& ec) {
   auto code = to_wire_code(ec);
   return code == huddle::v1::ERROR_CODE_STORAGE_UNAVAILABLE ||
-         code == huddle::v1::ERROR_CODE_OVERLOADED;
+         code == huddle::v1::ERROR_CODE_OVERLOADED || code == huddle::v1::ERROR_CODE_STORAGE_FULL ||
+         code == huddle::v1::ERROR_CODE_RATE_LIMITED;
 }
 
 huddle::v1::ServerFrame make_error_reply(std::uint64_t request_id,

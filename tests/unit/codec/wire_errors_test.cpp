@@ -48,6 +48,8 @@ std::vector<MappingCase> mapping() {
       {Errc::kLimitExceeded, v1::ERROR_CODE_LIMIT_EXCEEDED},
       {Errc::kExportTooLarge, v1::ERROR_CODE_EXPORT_TOO_LARGE},
       {Errc::kRoomArchived, v1::ERROR_CODE_ROOM_ARCHIVED},
+      {Errc::kStorageFull, v1::ERROR_CODE_STORAGE_FULL},
+      {Errc::kRateLimited, v1::ERROR_CODE_RATE_LIMITED},
   };
 }
 
@@ -89,13 +91,14 @@ TEST(WireErrors, OkMapsToUnspecified) {
   EXPECT_EQ(to_wire_code(make_error_code(Errc::kOk)), v1::ERROR_CODE_UNSPECIFIED);
 }
 
-TEST(WireErrors, OnlyStorageAndOverloadFailuresAreRetryable) {
+TEST(WireErrors, OnlyStorageOverloadAndRateFailuresAreRetryable) {
   for (const Errc e : every_error()) {
     const auto ec = make_error_code(e);
     SCOPED_TRACE(ec.message());
     const auto code = to_wire_code(ec);
     const bool expected =
-        code == v1::ERROR_CODE_STORAGE_UNAVAILABLE || code == v1::ERROR_CODE_OVERLOADED;
+        code == v1::ERROR_CODE_STORAGE_UNAVAILABLE || code == v1::ERROR_CODE_OVERLOADED ||
+        code == v1::ERROR_CODE_STORAGE_FULL || code == v1::ERROR_CODE_RATE_LIMITED;
     EXPECT_EQ(is_retryable(ec), expected);
   }
   EXPECT_TRUE(is_retryable(Errc::kStorageUnavailable));
