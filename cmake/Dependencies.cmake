@@ -7,6 +7,8 @@ find_package(RocksDB 7.8 REQUIRED CONFIG)          # librocksdb-dev
 find_package(spdlog REQUIRED CONFIG)               # libspdlog-dev
 find_package(fmt REQUIRED CONFIG)                  # libfmt-dev (spdlog uses the external fmt)
 find_package(OpenSSL REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBJWT REQUIRED IMPORTED_TARGET libjwt)  # libjwt-dev 1.10 (server/auth)
 
 # Asio and Beast are compiled once, in huddle_asio (server/util/asio_impl.cpp), instead of in
 # every translation unit that includes them: the single biggest build-time lever on 2 cores.

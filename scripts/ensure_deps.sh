@@ -11,7 +11,8 @@ PACKAGES=(
   librocksdb-dev
   libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev
-  libssl-dev
+  libssl-dev openssl          # TLS (wss://); the openssl CLI for the TLS tests (s_client)
+  libjwt-dev                  # JWT verification (--auth jwt) and invite links
   chromium                    # the web client's end-to-end tests (tests/e2e), driven by playwright-core
   fonts-noto-color-emoji      # so that the reactions render in those tests' screenshots
 )

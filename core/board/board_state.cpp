@@ -182,6 +182,7 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
       room->set_title(rc.title());
       room->set_created_unix_ms(event.time_unix_ms());
       *room->mutable_created_by() = event.actor();
+      room->set_private_room(rc.options().private_room());
       *snap_.mutable_goal() = rc.goal();
       *snap_.mutable_options() = rc.options();
       auto* phase = snap_.mutable_phase();

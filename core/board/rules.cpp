@@ -549,6 +549,7 @@ Result<v1::Event> validate_create_room(const v1::CreateRoom& cmd, const BoardLim
   *rc->mutable_goal() = cmd.goal();
   rc->mutable_options()->set_anonymous(cmd.anonymous());
   rc->mutable_options()->set_hide_ideas(cmd.hide_ideas());
+  rc->mutable_options()->set_private_room(cmd.private_room());
   return event;
 }
 

@@ -67,6 +67,7 @@ void Room::create(MemberHandle from, v1::ClientFrame frame, CreatedCallback done
     info.set_title(event->room_created().title());
     info.set_created_unix_ms(self->ctx_.clock->now_unix_ms());
     *info.mutable_created_by() = from.member;
+    info.set_private_room(event->room_created().options().private_room());
     event->set_time_unix_ms(info.created_unix_ms());
     self->append(std::move(*event), from,
                  Waiter{.to = from,
