@@ -52,6 +52,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   cmake --build "$BUILD_DIR" --target "${targets[@]}" -j "$JOBS"
 fi
 SERVER="$ROOT/$BUILD_DIR/server/app/huddle-server"
+NOLIMITS="--command-rate 0 --frames-per-second 0 --max-connections 0 --max-connections-per-ip 0 --max-members-per-room 0"
 BENCH="$ROOT/$BUILD_DIR/bench/huddle-bench"
 WSPP="$ROOT/$BUILD_DIR/bench/peers/websocketpp-broadcast"
 WSPP_OK=1
@@ -103,9 +104,11 @@ start_server() {
   local d; d=$(mktemp -d "$WORK/srv.XXXX")
   case $kind in
     huddle)
-      SCMD="taskset -c $cpus $SERVER --listen 127.0.0.1:0 --port-file $d/port --data-dir $d/data $* --log-level warn"
+      # One load generator on one address, publishing as fast as it can: the per-connection and
+      # per-address abuse limits (docs/PROTOCOL.md, section 12) are off for the benchmarks.
+      SCMD="taskset -c $cpus $SERVER --listen 127.0.0.1:0 --port-file $d/port --data-dir $d/data $* $NOLIMITS --log-level warn"
       taskset -c "$cpus" "$SERVER" --listen 127.0.0.1:0 --port-file "$d/port" --data-dir "$d/data" \
-        "$@" --log-level warn > "$d/log" 2>&1 &
+        "$@" $NOLIMITS --log-level warn > "$d/log" 2>&1 &
       SPID=$!
       for _ in $(seq 1 400); do [[ -s "$d/port" ]] && break; sleep 0.025; done
       [[ -s "$d/port" ]] || { cat "$d/log" >&2; stop_server; return 1; }

@@ -12,7 +12,8 @@ cleanup() {
 }
 trap cleanup EXIT
 "$server" --listen 127.0.0.1:0 --port-file "$work/port" --data-dir "$work/data" --threads 1 \
-  --durability wal --log-level warn > "$work/server.log" 2>&1 &
+  --durability wal --log-level warn --command-rate 0 --frames-per-second 0 \
+  --max-connections-per-ip 0 > "$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do [[ -s "$work/port" ]] && break; sleep 0.05; done
 port=$(cat "$work/port")

@@ -16,6 +16,11 @@ function loadIdentity() {
   }
   return {
     memberId,
+    // --auth jwt: a member token handed over in the URL fragment (`#token=...`, never sent to a
+    // server in a request line), kept for this tab only.
+    get token() {
+      return sessionStorage.getItem('huddle.token') ?? '';
+    },
     get displayName() {
       return localStorage.getItem('huddle.displayName') ?? '';
     },
@@ -27,11 +32,18 @@ function loadIdentity() {
 
 function main() {
   const root = document.getElementById('app');
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get('token')) {
+    sessionStorage.setItem('huddle.token', fragment.get('token'));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   const identity = loadIdentity();
   const path = location.pathname;
   const m = path.match(/^\/r\/([^/]+)\/?$/);
   if (m && ROOM_ID.test(decodeURIComponent(m[1]))) {
-    showRoom(root, identity, decodeURIComponent(m[1]));
+    // An invite link (`/r/{room}?invite=...`, from createInvite) admits to a private room.
+    const invite = new URLSearchParams(location.search).get('invite') ?? '';
+    showRoom(root, identity, decodeURIComponent(m[1]), invite);
   } else {
     showLobby(root, identity);
   }

@@ -39,8 +39,9 @@ export const newMemberId = () => `w-${randomHex(8)}`;
 export class Connection {
   // handlers: { onStatus(status), onHello(helloResult), onOpen() (rejoin rooms here),
   //             onFrame(frame) (everything but replies), onClose() }
-  constructor({ url, displayName, memberId, handlers }) {
+  constructor({ url, displayName, memberId, token, handlers }) {
     this.url = url;
+    this.token = token ?? ''; // --auth jwt: sent in every hello.
     this.displayName = displayName;
     this.memberId = memberId;
     this.handlers = handlers;
@@ -121,6 +122,10 @@ export class Connection {
     const id = this.nextRequestId++;
     const hello = { displayName: this.displayName };
     if (this.memberId) hello.memberId = this.memberId;
+    if (this.token) {
+      hello.token = this.token;
+      delete hello.memberId; // The token's subject is the member.
+    }
     this.internal.set(id, (reply) => {
       if (gen !== this.generation) return;
       if (reply.error) {

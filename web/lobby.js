@@ -83,6 +83,7 @@ export function showLobby(root, identity) {
       url: wsUrl(),
       displayName: identity.displayName,
       memberId: identity.memberId,
+      token: identity.token,
       handlers: {
         onOpen: () => refresh(),
         onFatal: (err) => showError(err.message),

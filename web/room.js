@@ -16,9 +16,10 @@ const HISTORY_PAGES_ON_JOIN = 5; // Chat shown on a fresh join: at most the last
 const TYPING_SHOW_MS = 4000;
 
 export class RoomSession {
-  constructor(conn, roomId, { onChange, onError, onJoinError }) {
+  constructor(conn, roomId, { invite, onChange, onError, onJoinError }) {
     this.conn = conn;
     this.roomId = roomId;
+    this.invite = invite ?? ''; // Sent until a join succeeds (then the roster admits us).
     this.onChange = onChange;
     this.onError = onError;
     this.onJoinError = onJoinError;
@@ -51,6 +52,7 @@ export class RoomSession {
   // Called on every (re)connection, after hello.
   join() {
     const join = { roomId: this.roomId };
+    if (this.invite) join.invite = this.invite;
     if (this.board) join.resume = { epoch: this.epoch, lastSeq: String(this.board.seq) };
     this.awaitingSnapshot = false;
     this.backfilling = false;
@@ -81,6 +83,11 @@ export class RoomSession {
         this.newUpto = num(r.headSeq);
       }
       this.joined = true;
+      if (this.invite) {
+        this.invite = '';
+        // The link has done its work (guarded: tests run this module outside a browser).
+        if (typeof history !== 'undefined') history.replaceState(null, '', location.pathname);
+      }
       this.changed();
     });
   }

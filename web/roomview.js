@@ -77,24 +77,25 @@ function download(filename, type, body) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-export function showRoom(root, identity, roomId) {
+export function showRoom(root, identity, roomId, invite = '') {
   document.title = `${roomId} · Huddle`;
   if (!identity.displayName) {
     clear(root);
     root.append(
       h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '/' }, 'Huddle')),
-      h('main', { class: 'lobby' }, nameForm(identity, { title: `Join /r/${roomId}`, button: 'Join', onDone: () => showRoom(root, identity, roomId) })),
+      h('main', { class: 'lobby' }, nameForm(identity, { title: `Join /r/${roomId}`, button: 'Join', onDone: () => showRoom(root, identity, roomId, invite) })),
     );
     return;
   }
-  new RoomView(root, identity, roomId).start();
+  new RoomView(root, identity, roomId, invite).start();
 }
 
 class RoomView {
-  constructor(root, identity, roomId) {
+  constructor(root, identity, roomId, invite) {
     this.root = root;
     this.identity = identity;
     this.roomId = roomId;
+    this.invite = invite;
     this.me = identity.memberId;
     this.status = 'connecting';
     this.toast = null; // { text, kind, until }
@@ -112,10 +113,15 @@ class RoomView {
       url: wsUrl(),
       displayName: this.identity.displayName,
       memberId: this.identity.memberId,
+      token: this.identity.token,
       handlers: {
         onStatus: (s) => {
           this.status = s;
           this.schedule();
+        },
+        // The server says who we are: with a token that is its subject, not the local guest id.
+        onHello: (hello) => {
+          if (hello?.member?.memberId) this.me = hello.member.memberId;
         },
         onOpen: () => this.room.join(),
         onClose: () => this.room.onDisconnect(),
@@ -125,6 +131,7 @@ class RoomView {
       },
     });
     this.room = new RoomSession(this.conn, this.roomId, {
+      invite: this.invite,
       onChange: () => this.schedule(),
       onError: (text) => this.notify(text, 'warn'),
       onJoinError: (err) => {

@@ -1,14 +1,17 @@
 // huddle: the command-line client, built on the SDK (huddle::Client). See client-sdk/README.md.
 //
-//   huddle [--url ws://127.0.0.1:8080/ws] [--name NAME] [--member-id ID] [--token T] COMMAND ...
+//   huddle [--url ws[s]://HOST:PORT/ws] [--name NAME] [--member-id ID] [--token T] COMMAND ...
 //
 // A write command returns after the server's reply: exit 0 means acked (durable); 1 means the
-// server rejected it; 2 means usage errors or an unreachable server. Messages go to stderr as
-// one line; results to stdout (`idea` prints the new idea's id as its last line).
+// server rejected it (including the token or a room's access); 2 means usage errors, an
+// unreachable server or an untrusted certificate. Messages go to stderr as one line; results to
+// stdout (`idea` prints the new idea's id as its last line, `invite` the invite).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
@@ -30,10 +33,22 @@ namespace v1 = huddle::v1;
 using namespace std::chrono_literals;
 
 constexpr const char* kUsage =
-    R"(usage: huddle [--url URL] [--name NAME] [--member-id ID] [--token T] [--timeout S] COMMAND
+    R"(usage: huddle [OPTIONS] COMMAND
+options:
+  --url URL          ws://HOST:PORT/ws or wss://HOST:PORT/ws (default ws://127.0.0.1:8080/ws)
+  --name NAME        display name (with a token: default the token's name)
+  --member-id ID     member id (open auth; with a token it is the token's subject)
+  --token T          a member token, for servers with --auth jwt (huddle-server token ...)
+  --token-file F     read the token from the first line of F (keeps it out of `ps`)
+  --ca-file F        wss: trust the CA certificates in PEM file F (default: the system's)
+  --insecure         wss: do not verify the server's certificate (tests only; warns)
+  --timeout S        seconds to wait for each answer (default 10)
 commands:
   rooms                                   list rooms
-  create ROOM [--title T] [--goal TEXT] [--anonymous] [--hide-ideas]
+  create ROOM [--title T] [--goal TEXT] [--anonymous] [--hide-ideas] [--private]
+  invite ROOM [--role participant|facilitator|observer] [--ttl 7d]
+                                          an invite to the room (owner or facilitator); prints
+                                          it as its last line. TTL: 60s..30d (s, m, h, d)
   chat ROOM TEXT                          post a chat line
   idea ROOM TEXT                          post an idea; prints its id
   vote ROOM IDEA                          vote for an idea; prints the votes left
@@ -43,6 +58,9 @@ commands:
   export ROOM --format md|csv|json
   join ROOM                               interactive: lines are chat; /idea TEXT, /vote ID,
                                           /phase NAME, /quit
+  Every room command takes --invite INVITE (from `invite`) to enter a private room.
+exit status: 0 done; 1 refused by the server (also a refused token or room access); 2 usage,
+unreachable server or untrusted certificate.
 )";
 
 struct Failure {
@@ -71,7 +89,9 @@ struct Args {
   std::string url = "ws://127.0.0.1:8080/ws";
   std::string name;
   std::string member_id;
-  std::string token;  // Accepted for scripts; unused until the server authenticates (issue #6).
+  std::string token;
+  std::string ca_file;
+  bool insecure = false;
   std::chrono::seconds timeout{10};  // For each answer from the server.
   std::string command;
   std::vector<std::string> positional;
@@ -79,7 +99,58 @@ struct Args {
 };
 
 bool is_switch(const std::string& f) {
-  return f == "--anonymous" || f == "--hide-ideas" || f == "--follow" || f == "--json";
+  return f == "--anonymous" || f == "--hide-ideas" || f == "--follow" || f == "--json" ||
+         f == "--private";
+}
+
+// The first line of `path`, without surrounding whitespace.
+std::string read_token_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    fail(2, "cannot read --token-file " + path);
+  }
+  const auto first = line.find_first_not_of(" \t\r");
+  const auto last = line.find_last_not_of(" \t\r");
+  if (first == std::string::npos) {
+    fail(2, "--token-file " + path + " is empty");
+  }
+  return line.substr(first, last - first + 1);
+}
+
+// 7d, 12h, 30m, 90s or plain seconds.
+std::chrono::seconds parse_ttl(const std::string& s) {
+  if (s.empty()) {
+    fail(2, "empty --ttl");
+  }
+  std::uint64_t unit = 1;
+  std::string digits = s;
+  switch (s.back()) {
+    case 'd': unit = 86400; break;
+    case 'h': unit = 3600; break;
+    case 'm': unit = 60; break;
+    case 's': unit = 1; break;
+    default: digits.push_back('s'); break;
+  }
+  digits.pop_back();
+  const auto n = parse_u64(digits, "--ttl");
+  if (n > 10'000'000) {
+    fail(2, "--ttl too long: " + s);
+  }
+  return std::chrono::seconds(n * unit);
+}
+
+v1::Role parse_role(const std::string& s) {
+  if (s == "participant") {
+    return v1::ROLE_PARTICIPANT;
+  }
+  if (s == "facilitator") {
+    return v1::ROLE_FACILITATOR;
+  }
+  if (s == "observer") {
+    return v1::ROLE_OBSERVER;
+  }
+  fail(2, "unknown role '" + s + "' (participant, facilitator, observer)");
 }
 
 Args parse(int argc, char** argv) {
@@ -89,6 +160,10 @@ Args parse(int argc, char** argv) {
     std::string f = argv[i];
     if (f.rfind("--", 0) != 0) {
       break;
+    }
+    if (f == "--insecure") {
+      a.insecure = true;
+      continue;
     }
     if (i + 1 >= argc) {
       fail(2, "missing value for " + f);
@@ -102,6 +177,10 @@ Args parse(int argc, char** argv) {
       a.member_id = v;
     } else if (f == "--token") {
       a.token = v;
+    } else if (f == "--token-file") {
+      a.token = read_token_file(v);
+    } else if (f == "--ca-file") {
+      a.ca_file = v;
     } else if (f == "--timeout") {
       a.timeout = std::chrono::seconds(parse_u64(v, "--timeout"));
     } else {
@@ -215,10 +294,24 @@ class Cli {
   explicit Cli(const Args& a) : args_(a) {
     huddle::ClientOptions o;
     o.url = a.url;
-    o.display_name = a.name.empty() ? "guest" : a.name;
-    o.member_id =
-        !a.member_id.empty() ? a.member_id : (a.name.empty() ? "" : member_id_for(a.name));
+    o.token = a.token;
+    o.ca_file = a.ca_file;
+    o.tls_verify = !a.insecure;
+    if (a.insecure) {
+      std::cerr << "huddle: warning: --insecure: the server's certificate is not verified"
+                << std::endl;
+    }
+    // With a token the server takes the member id and name from it.
+    o.display_name = !a.name.empty() || !a.token.empty() ? a.name : "guest";
+    o.member_id = !a.member_id.empty()                 ? a.member_id
+                  : a.name.empty() || !a.token.empty() ? ""
+                                                       : member_id_for(a.name);
     o.reconnect_max = 1s;
+    o.on_fatal = [this](const huddle::Failure& f) {
+      std::lock_guard lock(mu_);
+      fatal_ = f;
+      cv_.notify_all();
+    };
     client_ = std::make_unique<huddle::Client>(io_.get_executor(), o);
     thread_ = std::thread([this] { io_.run(); });
     client_->start();
@@ -231,12 +324,24 @@ class Cli {
   Cli(const Cli&) = delete;
   Cli& operator=(const Cli&) = delete;
 
+  // The Client gave up (refused token, untrusted certificate): exit with its one-line reason.
+  [[noreturn]] static void fail_fatal(const huddle::Failure& f) {
+    fail(f.error == huddle::FatalError::kTlsVerification ? 2 : 1, f.message);
+  }
+
   // Waits for a reply; an unreachable server is exit 2, a rejection exit 1.
   huddle::CommandResult await(std::future<huddle::CommandResult> f, const std::string& what) {
     if (f.wait_for(args_.timeout) != std::future_status::ready) {
       fail(2, what + ": no answer from " + args_.url + " (is the server running?)");
     }
-    auto r = f.get();
+    return check(f.get(), what);
+  }
+
+  // A result: a rejection is exit 1, a fatal client error its own.
+  huddle::CommandResult check(huddle::CommandResult r, const std::string& what) {
+    if (r.client_error == huddle::ClientError::kFatal) {
+      fail_fatal(client_->fatal_error());
+    }
     if (!r.ok()) {
       const auto code =
           r.code != v1::ERROR_CODE_UNSPECIFIED ? v1::ErrorCode_Name(r.code) : "CLIENT";
@@ -245,15 +350,24 @@ class Cli {
     return r;
   }
 
-  // Joins `room` (a member joins a public room on first use) and waits for its board.
+  // Joins `room` (a member joins a public room on first use; --invite admits to a private one)
+  // and waits for its board.
   void join(const std::string& room, bool print_live = false) {
-    auto ready = std::make_shared<std::promise<void>>();
-    auto fired = std::make_shared<std::atomic<bool>>(false);
+    struct State {
+      bool ready = false;
+      std::optional<huddle::CommandResult> refused;
+    };
+    auto state = std::make_shared<State>();
     huddle::RoomHandlers h;
-    h.on_ready = [ready, fired](const huddle::BoardMirror&) {
-      if (!fired->exchange(true)) {
-        ready->set_value();
-      }
+    h.on_ready = [this, state](const huddle::BoardMirror&) {
+      std::lock_guard lock(mu_);
+      state->ready = true;
+      cv_.notify_all();
+    };
+    h.on_join_error = [this, state](const huddle::CommandResult& r) {
+      std::lock_guard lock(mu_);
+      state->refused = r;
+      cv_.notify_all();
     };
     h.on_event = [this, print_live](const v1::Event& e, const huddle::BoardMirror&) {
       if (print_live) {
@@ -262,14 +376,33 @@ class Cli {
         cv_.notify_all();
       }
     };
-    client_->join(room, std::move(h));
-    if (ready->get_future().wait_for(args_.timeout) != std::future_status::ready) {
-      const auto errors = client_->errors();
-      fail(errors.empty() || errors.back().find("join") == std::string::npos ? 2 : 1,
-           "cannot join " + room +
-               (errors.empty() ? " (is the server running at " + args_.url + "?)"
-                               : ": " + errors.back()));
+    auto it = args_.flags.find("--invite");
+    client_->join(room, std::move(h), it == args_.flags.end() ? "" : it->second);
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, args_.timeout,
+                 [&] { return state->ready || state->refused || fatal_.has_value(); });
+    if (state->ready) {
+      return;
     }
+    if (fatal_) {
+      const auto f = *fatal_;
+      lock.unlock();
+      fail_fatal(f);
+    }
+    if (state->refused) {
+      const auto code = state->refused->code;
+      std::string hint;
+      if (code == v1::ERROR_CODE_PERMISSION_DENIED) {
+        hint = args_.flags.contains("--invite") ? " (the invite is not valid for this room)"
+                                                : " (a private room: join with --invite)";
+      }
+      fail(1, "cannot join " + room + ": " + v1::ErrorCode_Name(code) + hint);
+    }
+    lock.unlock();
+    const auto errors = client_->errors();
+    fail(2, "cannot join " + room +
+                (errors.empty() ? " (is the server running at " + args_.url + "?)"
+                                : ": " + errors.back()));
   }
 
   v1::BoardSnapshot board(const std::string& room) { return client_->board(room).get(); }
@@ -296,6 +429,7 @@ class Cli {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<v1::Event> live_;
+  std::optional<huddle::Failure> fatal_;
 };
 
 const std::string& arg(const Args& a, std::size_t i, const char* what) {
@@ -432,12 +566,26 @@ int run(const Args& a) {
     c->mutable_goal()->set_objective(flag(a, "--goal"));
     c->set_anonymous(a.flags.contains("--anonymous"));
     c->set_hide_ideas(a.flags.contains("--hide-ideas"));
+    c->set_private_room(a.flags.contains("--private"));
     cli.await(cli.client().send(std::move(f)), "create");
     std::cout << "created " << room << std::endl;
     return 0;
   }
   if (cmd == "tail") {
     return run_tail(cli, a, room);
+  }
+  if (cmd == "invite") {
+    const auto role = parse_role(flag(a, "--role", "participant"));
+    const auto ttl = a.flags.contains("--ttl") ? parse_ttl(flag(a, "--ttl")) : 0s;
+    cli.join(room);
+    auto f = cli.client().create_invite(room, role, ttl);
+    if (f.wait_for(a.timeout) != std::future_status::ready) {
+      fail(2, "invite: no answer from " + a.url);
+    }
+    auto invite = f.get();
+    cli.check(invite.result, "invite");
+    std::cout << invite.invite << std::endl;
+    return 0;
   }
   if (cmd == "join") {
     return run_interactive(cli, room);

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "server/codec/wire_errors.hpp"
@@ -20,9 +23,96 @@
 #include "server/util/log.hpp"
 #include "server/util/shards.hpp"
 
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
 namespace huddle::app {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// TLS 1.2 and 1.3 only; the key must match the certificate (checked here, not at the first
+// handshake).
+boost::system::error_code make_tls_context(const ServerOptions& o,
+                                           std::unique_ptr<asio::ssl::context>& out) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    log::app()->error("tls: give both --tls-cert and --tls-key");
+    return Errc::kInvalidArgument;
+  }
+  if (o.tls_cert_file.empty()) {
+    return {};
+  }
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) {
+    log::app()->error("tls: cannot load certificate file={} err={}", o.tls_cert_file, ec.message());
+    return Errc::kInvalidArgument;
+  }
+  ctx->use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    // OpenSSL checks the pair here too ("key values mismatch").
+    log::app()->error(
+        "tls: cannot load private key (or it does not match the certificate) "
+        "key={} cert={} err={}",
+        o.tls_key_file, o.tls_cert_file, ec.message());
+    return Errc::kInvalidArgument;
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    log::app()->error("tls: the private key does not match the certificate key={} cert={}",
+                      o.tls_key_file, o.tls_cert_file);
+    return Errc::kInvalidArgument;
+  }
+  out = std::move(ctx);
+  return {};
+}
+
+std::string random_key() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    return {};
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string key;
+  for (const unsigned char b : bytes) {
+    key.push_back(kHex[b >> 4]);
+    key.push_back(kHex[b & 0xF]);
+  }
+  return key;
+}
+
+// The invite key: read from `path`, or created there (0600) on first start.
+std::string load_or_create_key(const std::string& path) {
+  if (std::ifstream in(path); in) {
+    std::string key;
+    std::getline(in, key);
+    if (key.size() >= 32) {
+      return key;
+    }
+    log::app()->error("invite key file={} holds fewer than 32 characters", path);
+    return {};
+  }
+  auto key = random_key();
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << key << "\n";
+    if (!out) {
+      log::app()->error("cannot write invite key file={}", path);
+      return {};
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ignored);
+  return key;
+}
+
+}  // namespace
 
 Server::Server(ServerOptions options)
     : options_(std::move(options)), clock_(std::make_unique<SystemClock>()) {}
@@ -39,6 +129,7 @@ Server::~Server() {
   }
   shards_.reset();
   reader_.reset();
+  tls_.reset();
   registry_.reset();
   net_ctx_.reset();
   room_ctx_.reset();
@@ -75,6 +166,27 @@ boost::system::error_code Server::start() {
   if (ec) {
     return ec;
   }
+  auto& auth = net_ctx_->options.auth;
+  auth.loopback_listener = address.is_loopback();
+  if (auth.mode == net::AuthOptions::Mode::kOpen && !address.is_loopback()) {
+    if (!options_.allow_open_auth_on_public) {
+      log::app()->error(
+          "open auth (guest names, anyone may claim any member id) listens on loopback only; "
+          "use --auth jwt, or --allow-open-auth-on-public addr={}",
+          options_.host);
+      return Errc::kInvalidArgument;
+    }
+    log::app()->warn("open auth on a public address addr={}: anyone may claim any member id",
+                     options_.host);
+  }
+  if (auth.mode == net::AuthOptions::Mode::kJwt && !auth.jwt_key) {
+    log::app()->error("--auth jwt needs --jwt-secret-file or --jwt-public-key");
+    return Errc::kInvalidArgument;
+  }
+  if (auto tls_ec = make_tls_context(options_, tls_)) {
+    return tls_ec;
+  }
+  net_ctx_->tls = tls_.get();
   listener_ = std::make_shared<net::Listener>(shards_->context(0), *net_ctx_);
   try {
     listener_->listen({address, options_.port});
@@ -96,8 +208,11 @@ boost::system::error_code Server::start() {
   if (options_.ephemeral) {
     log_ = std::make_unique<store::MemoryEventLog>();
   } else {
-    auto opened = store::RocksDbEventLog::open(
-        store::RocksDbOptions{.path = options_.data_dir, .durability = options_.durability});
+    store::RocksDbOptions store_options{.path = options_.data_dir,
+                                        .durability = options_.durability};
+    store_options.reserve_bytes = options_.storage_reserve_bytes;
+    store_options.write_buffer_bytes = options_.rocksdb_write_buffer_bytes;
+    auto opened = store::RocksDbEventLog::open(store_options);
     if (!opened) {
       log::app()->error("cannot open store dir={} err={}", options_.data_dir,
                         opened.error().message());
@@ -105,7 +220,17 @@ boost::system::error_code Server::start() {
     }
     log_ = std::move(*opened);
   }
+  const auto invite_key =
+      !options_.invite_key_file.empty() ? load_or_create_key(options_.invite_key_file)
+      : options_.ephemeral
+          ? random_key()
+          : load_or_create_key((std::filesystem::path(options_.data_dir) / "invite.key").string());
+  if (invite_key.empty()) {
+    return fail(Errc::kStorageUnavailable);
+  }
+  net_ctx_->options.auth.invite_key = invite_key;
   room_ctx_ = std::make_unique<room::RoomContext>();
+  room_ctx_->invite_key = invite_key;
   room_ctx_->shards = shards_.get();
   room_ctx_->log = log_.get();
   room_ctx_->clock = clock_.get();

@@ -31,6 +31,10 @@ class RoomRegistry;
 struct RoomContext;
 }  // namespace huddle::room
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace huddle::app {
 
 class Server {
@@ -67,6 +71,7 @@ class Server {
   std::unique_ptr<net::NetContext> net_ctx_;
   std::unique_ptr<boost::asio::thread_pool> reader_;
   std::unique_ptr<ShardSet> shards_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   std::shared_ptr<net::Listener> listener_;
   // Idle-room eviction sweep, on shard 0 (destroyed before the shards: declared after them).
   std::unique_ptr<boost::asio::steady_timer> sweep_timer_;

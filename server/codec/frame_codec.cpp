@@ -52,7 +52,13 @@ std::string encode(const Message& msg, Encoding encoding) {
 }  // namespace
 
 Result<huddle::v1::ClientFrame> decode_client_frame(std::string_view bytes, Encoding encoding) {
-  return parse<huddle::v1::ClientFrame>(bytes, encoding);
+  auto frame = parse<huddle::v1::ClientFrame>(bytes, encoding);
+  if (frame && encoding == Encoding::kProto) {
+    // Fields this server does not know are dropped here, before anything can copy them into
+    // an event, the log or another member's frame (JSON refuses them instead).
+    frame->DiscardUnknownFields();
+  }
+  return frame;
 }
 
 boost::system::error_code validate_client_frame(const huddle::v1::ClientFrame& frame,
@@ -61,6 +67,13 @@ boost::system::error_code validate_client_frame(const huddle::v1::ClientFrame& f
     return Errc::kInvalidArgument;
   }
   if (frame.op_id().size() > limits.max_op_id_bytes) {
+    return Errc::kInvalidArgument;
+  }
+  const std::string* token = frame.has_hello()           ? &frame.hello().token()
+                             : frame.has_refresh_token() ? &frame.refresh_token().token()
+                             : frame.has_join()          ? &frame.join().invite()
+                                                         : nullptr;
+  if (token != nullptr && token->size() > limits.max_token_bytes) {
     return Errc::kInvalidArgument;
   }
   return {};

@@ -23,7 +23,8 @@ inline constexpr std::string_view kProtoSubprotocol = "huddle.v1+proto";
 inline constexpr std::string_view kJsonSubprotocol = "huddle.v1+json";
 
 struct CodecLimits {
-  std::size_t max_op_id_bytes = 64;  // Dedup keys are stored per event; keep them small.
+  std::size_t max_op_id_bytes = 64;        // Dedup keys are stored per event; keep them small.
+  std::size_t max_token_bytes = 8 * 1024;  // Hello.token, RefreshToken.token, Join.invite.
 };
 
 // Parses one client message. kMalformedFrame: not a ClientFrame in this encoding (bad protobuf,

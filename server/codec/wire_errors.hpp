@@ -19,7 +19,10 @@ inline constexpr std::uint16_t kUnsupportedData = 1003;  // Text frame on +proto
 inline constexpr std::uint16_t kInvalidPayload = 1007;   // Repeated malformed frames.
 inline constexpr std::uint16_t kPolicyViolation = 1008;
 inline constexpr std::uint16_t kTooBig = 1009;        // Message over the frame limit.
+inline constexpr std::uint16_t kAuthFailed = 4001;    // Bad token, or it expired unrefreshed.
+inline constexpr std::uint16_t kAuthTimeout = 4002;   // No successful hello within the deadline.
 inline constexpr std::uint16_t kSlowConsumer = 4008;  // Outbox over its bound; resume losslessly.
+inline constexpr std::uint16_t kRateLimited = 4029;   // Kept sending past the rate limit.
 }  // namespace close_code
 
 [[nodiscard]] huddle::v1::ErrorCode to_wire_code(const boost::system::error_code& ec);

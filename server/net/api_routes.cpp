@@ -319,6 +319,33 @@ void route_api(NetContext& ctx, std::string_view method, std::string_view target
     }
     const std::string room_id(
         path.substr(kRooms.size(), path.size() - kRooms.size() - kExport.size()));
+    // Who may read: anyone in open auth; an authenticated member (Bearer member token) in JWT
+    // auth. A private room only with a grant for it in that token (members admitted by invite
+    // export in the protocol); operators use the admin export.
+    const auto& auth = ctx.options.auth;
+    std::optional<auth::Identity> member;
+    if (auth.mode == AuthOptions::Mode::kJwt) {
+      constexpr std::string_view kBearer = "Bearer ";
+      const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+      auto verified = authorization.starts_with(kBearer)
+                          ? auth::verify_member_token(*auth.jwt_key, auth.jwt_policy,
+                                                      authorization.substr(kBearer.size()), now_s)
+                          : auth::Verified{};
+      if (!verified.identity) {
+        auto res = error(401, "a member token is required (Authorization: Bearer)");
+        res.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return respond(std::move(res));
+      }
+      member = std::move(verified.identity);
+    }
+    if (is_valid_room_id(room_id)) {
+      if (auto info = ctx.rooms->info(RoomId{room_id});
+          info && info->private_room() && (!member || !member->rooms.contains(room_id))) {
+        return respond(error(403, "private room"));
+      }
+    }
     auto format = query_param(target, "format");
     return export_room(ctx, room_id, format ? *format : "?", std::move(respond));
   }

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -65,34 +66,83 @@ bool is_valid_websocket_key(std::string_view key) {
 
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx, std::size_t shard)
-    : stream_(std::move(socket)), ctx_(ctx), shard_(shard) {}
+namespace {
+
+AnyStream make_stream(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context* tls) {
+  if (tls != nullptr) {
+    return AnyStream(std::in_place_type<TlsStream>, std::move(socket), *tls);
+  }
+  return AnyStream(std::in_place_type<PlainStream>, std::move(socket));
+}
+
+}  // namespace
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx, std::size_t shard,
+                         PeerSlot slot)
+    : stream_(make_stream(std::move(socket), ctx.tls)),
+      ctx_(ctx),
+      slot_(std::move(slot)),
+      shard_(shard) {}
+
+beast::tcp_stream& HttpSession::tcp() {
+  return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                    stream_);
+}
 
 void HttpSession::run() {
-  boost::asio::dispatch(stream_.get_executor(),
+  tcp().expires_after(ctx_.options.handshake_timeout);
+  if (auto* tls = std::get_if<TlsStream>(&stream_)) {
+    // The TLS handshake shares the handshake timeout with the HTTP request that follows.
+    return tls->async_handshake(
+        boost::asio::ssl::stream_base::server,
+        beast::bind_front_handler(&HttpSession::on_handshake, shared_from_this()));
+  }
+  boost::asio::dispatch(tcp().get_executor(),
                         beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+}
+
+void HttpSession::on_handshake(beast::error_code ec) {
+  if (ec) {
+    // A plain-HTTP client, TLS < 1.2, or no shared cipher.
+    log::net()->info("tls handshake refused peer={} err={}", slot_.ip(), ec.message());
+    return;
+  }
+  do_read();
 }
 
 void HttpSession::do_read() {
   parser_.emplace();
   parser_->header_limit(kMaxHeaderBytes);
   parser_->body_limit(kMaxBodyBytes);
-  stream_.expires_after(ctx_.options.handshake_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  if (served_ != 0) {
+    tcp().expires_after(
+        ctx_.options.handshake_timeout);  // A keep-alive request (run() set the first).
+  }
+  ++served_;
+  std::visit(
+      [this](auto& s) {
+        http::async_read(s, buffer_, *parser_,
+                         beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+      },
+      stream_);
+}
+
+void HttpSession::shutdown() {
+  beast::error_code ec;
+  tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
 }
 
 void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec == http::error::end_of_stream) {
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-    return;
+    return shutdown();
   }
   if (ec) {
     if (ec == http::error::header_limit) {
+      log::net()->info("rejected peer={} reason=headers_too_large", slot_.ip());
       return respond(http::status::request_header_fields_too_large, "text/plain",
                      "request headers too large\n", false);
     }
-    log::net()->debug("http read failed err={}", ec.message());
+    log::net()->debug("http read failed peer={} err={}", slot_.ip(), ec.message());
     if (ec.category() == make_error_code(http::error::bad_target).category() &&
         ec != http::error::partial_message) {
       return respond(http::status::bad_request, "text/plain", "malformed HTTP request\n", false);
@@ -103,6 +153,15 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   const bool keep_alive = req.keep_alive();
   const std::string_view target = req.target();
 
+  if (!slot_.admitted()) {
+    // Past --max-connections or --max-connections-per-ip: answered, then closed.
+    log::net()->warn("rejected peer={} reason=connection_cap", slot_.ip());
+    if (ctx_.metrics != nullptr) {
+      ctx_.metrics->reject(metrics::Rejected::kConnectionCap);
+    }
+    return respond(http::status::service_unavailable, "text/plain", "too many connections\n", false,
+                   {}, false, /*retry_after=*/true);
+  }
   const auto lifecycle = ctx_.lifecycle.load(std::memory_order_acquire);
   if (req.method() == http::verb::get && target == "/readyz") {
     return serve_readyz(lifecycle, keep_alive);
@@ -129,7 +188,19 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
       return respond(http::status::bad_request, "text/plain",
                      "Sec-WebSocket-Key must be base64 of 16 bytes\n", false);
     }
-    std::make_shared<Session>(std::move(stream_), ctx_, shard_, *encoding)->run(std::move(req));
+    // Browsers always send Origin; native clients (SDK, CLI, bots) send none and authenticate by
+    // token. A present Origin must be allowed, exactly.
+    if (auto origin = req.find(http::field::origin);
+        origin != req.end() && !origin_allowed(origin->value(), req[http::field::host],
+                                               ctx_.tls != nullptr, ctx_.options.auth)) {
+      log::net()->warn("rejected peer={} reason=origin", slot_.ip());
+      if (ctx_.metrics != nullptr) {
+        ctx_.metrics->reject(metrics::Rejected::kOrigin);
+      }
+      return respond(http::status::forbidden, "text/plain", "origin not allowed\n", false);
+    }
+    std::make_shared<Session>(std::move(stream_), ctx_, shard_, *encoding, std::move(slot_))
+        ->run(std::move(req));
     return;
   }
   if (req.method() == http::verb::get && target == "/healthz") {
@@ -152,7 +223,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (is_api_target(target)) {
     return route_api(ctx_, req.method_string(), target, req[http::field::authorization],
                      [self = shared_from_this(), keep_alive](ApiResponse res) {
-                       boost::asio::dispatch(self->stream_.get_executor(),
+                       boost::asio::dispatch(self->tcp().get_executor(),
                                              [self, keep_alive, res = std::move(res)]() mutable {
                                                self->respond_api(std::move(res), keep_alive);
                                              });
@@ -234,9 +305,13 @@ void HttpSession::respond(http::status status, std::string content_type, std::st
 void HttpSession::write(std::shared_ptr<beast::http::response<beast::http::string_body>> res,
                         bool keep_alive) {
   response_ = res;
-  http::async_write(
-      stream_, *res,
-      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), keep_alive));
+  std::visit(
+      [&](auto& s) {
+        http::async_write(
+            s, *res,
+            beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), keep_alive));
+      },
+      stream_);
 }
 
 void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
@@ -245,8 +320,7 @@ void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t /*
     return;
   }
   if (!keep_alive) {
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-    return;
+    return shutdown();
   }
   do_read();
 }

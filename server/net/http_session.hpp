@@ -4,6 +4,8 @@
 //   upgrade -> Session (subprotocol huddle.v1+proto or huddle.v1+json; none offered -> 400 naming
 //   both); /api/v1/... -> the public export and the admin API (api_routes.hpp); GET /, /r/{room},
 //   /web/... -> the web client (static_files.hpp); anything else -> 404.
+// Admission comes first: past a connection cap the request gets 503; a bad Origin on an
+// upgrade gets 403 (admission.hpp). With TLS the handshake runs before the first read.
 // Owner: the connection's shard.
 #pragma once
 
@@ -13,11 +15,12 @@
 #include <string>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "server/net/admission.hpp"
 #include "server/net/net_context.hpp"
+#include "server/net/streams.hpp"
 
 namespace huddle::net {
 
@@ -26,11 +29,15 @@ struct ApiResponse;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx, std::size_t shard);
+  HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& ctx, std::size_t shard,
+              PeerSlot slot);
   void run();
 
  private:
+  void on_handshake(beast::error_code ec);
   void do_read();
+  void shutdown();
+  [[nodiscard]] beast::tcp_stream& tcp();
   void on_read(beast::error_code ec, std::size_t bytes);
   void respond(beast::http::status status, std::string content_type, std::string body,
                bool keep_alive, std::string disposition = {}, bool web = false,
@@ -40,12 +47,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void write(std::shared_ptr<beast::http::response<beast::http::string_body>> res, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
 
-  beast::tcp_stream stream_;
+  AnyStream stream_;
   NetContext& ctx_;
+  PeerSlot slot_;  // Moves to the Session on upgrade.
   const std::size_t shard_;
   beast::flat_buffer buffer_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   std::shared_ptr<void> response_;  // Kept alive during the write.
+  std::size_t served_ = 0;          // Requests read so far on this connection.
 };
 
 }  // namespace huddle::net

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <google/protobuf/descriptor.h>
 
 #include "server/codec/wire_errors.hpp"
@@ -49,6 +50,23 @@ const std::string* room_of(const v1::ClientFrame& frame) {
   return &command.GetReflection()->GetStringReference(command, room, nullptr);
 }
 
+using WsVariant = std::variant<websocket::stream<PlainStream>, websocket::stream<TlsStream>>;
+
+WsVariant make_ws(AnyStream&& stream) {
+  return std::visit(
+      [](auto&& s) -> WsVariant {
+        using S = std::decay_t<decltype(s)>;
+        return WsVariant(std::in_place_type<websocket::stream<S>>, std::move(s));
+      },
+      std::move(stream));
+}
+
+std::int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 bool is_benign(const beast::error_code& ec) {
   return ec == websocket::error::closed || ec == boost::asio::error::operation_aborted ||
          ec == boost::asio::error::eof || ec == beast::error::timeout ||
@@ -57,10 +75,12 @@ bool is_benign(const beast::error_code& ec) {
 
 }  // namespace
 
-Session::Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard,
-                 codec::Encoding encoding)
-    : ws_(std::move(stream)),
+Session::Session(AnyStream&& stream, NetContext& ctx, std::size_t shard, codec::Encoding encoding,
+                 PeerSlot slot)
+    : ws_(make_ws(std::move(stream))),
       ctx_(ctx),
+      slot_(std::move(slot)),
+      limiter_(ctx.options.limits),
       shard_(shard),
       encoding_(encoding),
       conn_id_(ctx.next_conn_id.fetch_add(1)),
@@ -88,22 +108,24 @@ void Session::run(http::request<http::string_body> req) {
       self->on_outbox_ready();
     }
   });
-  beast::get_lowest_layer(ws_).expires_never();  // The websocket's own timeouts take over.
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = ctx_.options.handshake_timeout;
-  timeouts.idle_timeout = ctx_.options.idle_timeout;
-  timeouts.keep_alive_pings = true;
-  ws_.set_option(timeouts);
-  ws_.read_message_max(ctx_.options.max_message_bytes);
-  ws_.auto_fragment(false);
-  const bool json = encoding_ == codec::Encoding::kJson;
-  ws_.text(json);
-  const std::string_view subprotocol = json ? codec::kJsonSubprotocol : codec::kProtoSubprotocol;
-  ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
-    res.set(http::field::server, "huddle");
-    res.set(http::field::sec_websocket_protocol, subprotocol);
-  }));
-  ws_.async_accept(req, beast::bind_front_handler(&Session::on_accept, shared_from_this()));
+  with_ws([&](auto& ws) {
+    beast::get_lowest_layer(ws).expires_never();  // The websocket's own timeouts take over.
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = ctx_.options.handshake_timeout;
+    timeouts.idle_timeout = ctx_.options.idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws.set_option(timeouts);
+    ws.read_message_max(ctx_.options.max_message_bytes);
+    ws.auto_fragment(false);
+    const bool json = encoding_ == codec::Encoding::kJson;
+    ws.text(json);
+    const std::string_view subprotocol = json ? codec::kJsonSubprotocol : codec::kProtoSubprotocol;
+    ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
+      res.set(http::field::server, "huddle");
+      res.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+    ws.async_accept(req, beast::bind_front_handler(&Session::on_accept, shared_from_this()));
+  });
 }
 
 void Session::on_accept(beast::error_code ec) {
@@ -111,8 +133,11 @@ void Session::on_accept(beast::error_code ec) {
     log::net()->debug("upgrade failed conn={} err={}", conn_id_, ec.message());
     return finish();
   }
-  log::net()->debug("connected conn={} shard={}", conn_id_, shard_);
+  log::net()->debug("connected conn={} shard={} peer={}", conn_id_, shard_, slot_.ip());
   accepted_ = true;
+  if (ctx_.options.auth.auth_timeout.count() > 0) {
+    arm_auth_timer(std::chrono::system_clock::now() + ctx_.options.auth.auth_timeout, false);
+  }
   if (closing_) {
     // A close was requested during the upgrade (server shutdown): send it now.
     closing_ = false;
@@ -123,14 +148,16 @@ void Session::on_accept(beast::error_code ec) {
 }
 
 void Session::close_from_anywhere(std::uint16_t code) {
-  boost::asio::post(ws_.get_executor(),
+  boost::asio::post(with_ws([](auto& ws) { return ws.get_executor(); }),
                     [self = shared_from_this(), code] { self->start_close(code); });
 }
 
 // ---- Reading ----
 
 void Session::do_read() {
-  ws_.async_read(read_buf_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  with_ws([this](auto& ws) {
+    ws.async_read(read_buf_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  });
 }
 
 void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
@@ -148,7 +175,15 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     read_buf_.consume(read_buf_.size());
     return do_read();
   }
-  if (ws_.got_text() != (encoding_ == codec::Encoding::kJson)) {
+  std::uint32_t retry_after_ms = 0;
+  const auto verdict = limiter_.on_message(std::chrono::steady_clock::now(), retry_after_ms);
+  if (verdict == RateLimiter::Verdict::kClose) {
+    read_buf_.consume(read_buf_.size());
+    log::net()->warn("rejected conn={} peer={} reason=rate_limit", conn_id_, slot_.ip());
+    start_close(codec::close_code::kRateLimited);
+    return do_read();
+  }
+  if (with_ws([](auto& ws) { return ws.got_text(); }) != (encoding_ == codec::Encoding::kJson)) {
     // Text on huddle.v1+proto, or binary on huddle.v1+json.
     if (ctx_.metrics != nullptr) {
       ctx_.metrics->reject(metrics::Rejected::kWrongMessageType);
@@ -177,7 +212,14 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   }
   malformed_in_a_row_ = 0;
   current_command_ = static_cast<int>(frame->command_case());
-  if (auto bad = codec::validate_client_frame(*frame, ctx_.options.codec)) {
+  if (verdict == RateLimiter::Verdict::kLimited) {
+    if (ctx_.metrics != nullptr) {
+      ctx_.metrics->reject(metrics::Rejected::kRateLimited);
+    }
+    auto out = codec::make_error_reply(frame->request_id(), Errc::kRateLimited);
+    out.mutable_reply()->mutable_error()->set_retry_after_ms(retry_after_ms);
+    send(out);
+  } else if (auto bad = codec::validate_client_frame(*frame, ctx_.options.codec)) {
     reply_error(frame->request_id(), bad);
   } else {
     dispatch(std::move(*frame));
@@ -195,36 +237,178 @@ room::MemberHandle Session::handle() const {
   return h;
 }
 
-void Session::dispatch(v1::ClientFrame frame) {
-  const auto request_id = frame.request_id();
-  if (frame.has_hello()) {
-    if (hello_done_) {
-      return reply_error(request_id, Errc::kAlreadyAuthenticated);
+void Session::refuse_auth(std::uint64_t request_id, std::string_view reason, bool close) {
+  log::net()->warn("rejected conn={} peer={} reason=auth detail={}", conn_id_, slot_.ip(), reason);
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->reject(metrics::Rejected::kAuth);
+  }
+  reply_error(request_id, Errc::kUnauthenticated);
+  if (close) {
+    // After the reply is written (a plain close would drop it from the outbox).
+    close_after_flush_ = codec::close_code::kAuthFailed;
+  }
+}
+
+void Session::hello(std::uint64_t request_id, const v1::Hello& hello) {
+  if (hello_done_) {
+    return reply_error(request_id, Errc::kAlreadyAuthenticated);
+  }
+  const auto& auth = ctx_.options.auth;
+  if (hello.display_name().size() > 64 ||
+      (!hello.member_id().empty() && !is_valid_member_id(hello.member_id()))) {
+    return reply_error(request_id, Errc::kInvalidArgument);
+  }
+  if (auth.mode == AuthOptions::Mode::kJwt) {
+    if (hello.token().empty()) {
+      return refuse_auth(request_id, "no_token", true);
     }
-    const auto& hello = frame.hello();
-    if (hello.display_name().empty() || hello.display_name().size() > 64 ||
-        (!hello.member_id().empty() && !is_valid_member_id(hello.member_id()))) {
+    auto verified =
+        auth::verify_member_token(*auth.jwt_key, auth.jwt_policy, hello.token(), unix_now_s());
+    if (!verified.identity) {
+      return refuse_auth(request_id, auth::to_string(verified.error), true);
+    }
+    if (!hello.member_id().empty() && hello.member_id() != verified.identity->member_id) {
+      return refuse_auth(request_id, "member_id_not_sub", true);
+    }
+    member_.set_member_id(verified.identity->member_id);
+    member_.set_display_name(hello.display_name().empty() ? verified.identity->display_name
+                                                          : hello.display_name());
+    token_expires_s_ = verified.identity->expires_unix_s;
+    grants_ = std::move(verified.identity->rooms);
+  } else {
+    if (hello.display_name().empty()) {
       return reply_error(request_id, Errc::kInvalidArgument);
     }
     member_.set_display_name(hello.display_name());
     member_.set_member_id(hello.member_id().empty() ? generate_guest_id() : hello.member_id());
-    hello_done_ = true;
-    v1::ServerFrame out;
-    out.mutable_reply()->set_request_id(request_id);
-    auto* result = out.mutable_reply()->mutable_hello();
-    *result->mutable_member() = member_;
-    result->set_server_version(ctx_.server_version);
-    result->set_epoch(ctx_.epoch);
-    return send(out);
+  }
+  hello_done_ = true;
+  if (token_expires_s_ != 0) {
+    const auto expires =
+        std::chrono::system_clock::time_point(std::chrono::seconds(token_expires_s_));
+    arm_auth_timer(expires - auth.refresh_ahead, /*warn=*/true);
+  } else if (auth_timer_) {
+    ++auth_timer_gen_;
+    auth_timer_.reset();  // Nothing expires: an idle connection keeps no timer.
+  }
+  send_hello_result(request_id);
+}
+
+// The answer to hello and refreshToken: who this connection is, and until when.
+void Session::send_hello_result(std::uint64_t request_id) {
+  v1::ServerFrame out;
+  out.mutable_reply()->set_request_id(request_id);
+  auto* result = out.mutable_reply()->mutable_hello();
+  *result->mutable_member() = member_;
+  result->set_server_version(ctx_.server_version);
+  result->set_epoch(ctx_.epoch);
+  result->set_expires_unix_ms(token_expires_s_ * 1000);
+  send(out);
+}
+
+void Session::refresh(std::uint64_t request_id, const v1::RefreshToken& refresh) {
+  const auto& auth = ctx_.options.auth;
+  if (auth.mode != AuthOptions::Mode::kJwt) {
+    return reply_error(request_id, Errc::kInvalidArgument);  // Open auth: nothing expires.
+  }
+  auto verified =
+      auth::verify_member_token(*auth.jwt_key, auth.jwt_policy, refresh.token(), unix_now_s());
+  if (!verified.identity) {
+    // The old token stays in force until it expires.
+    return refuse_auth(request_id, auth::to_string(verified.error), false);
+  }
+  if (verified.identity->member_id != member_.member_id()) {
+    log::net()->warn("rejected conn={} peer={} reason=auth detail=refresh_other_sub", conn_id_,
+                     slot_.ip());
+    return reply_error(request_id, Errc::kPermissionDenied);
+  }
+  token_expires_s_ = verified.identity->expires_unix_s;
+  grants_ = std::move(verified.identity->rooms);
+  arm_auth_timer(std::chrono::system_clock::time_point(std::chrono::seconds(token_expires_s_)) -
+                     auth.refresh_ahead,
+                 /*warn=*/true);
+  send_hello_result(request_id);
+}
+
+// Before hello: at `at` the auth deadline passes (close 4002). After a JWT hello: at `at` (the
+// refresh point) AuthExpiring is sent, and at expiry plus the leeway the connection closes 4001.
+void Session::arm_auth_timer(std::chrono::system_clock::time_point at, bool warn) {
+  if (!auth_timer_) {
+    auth_timer_ = std::make_unique<boost::asio::steady_timer>(
+        with_ws([](auto& ws) { return ws.get_executor(); }));
+  }
+  const auto gen = ++auth_timer_gen_;
+  const auto delay =
+      std::max(at - std::chrono::system_clock::now(), std::chrono::system_clock::duration::zero());
+  auth_timer_->expires_after(delay);
+  auth_timer_->async_wait([weak = weak_from_this(), gen, warn](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->finished_ || gen != self->auth_timer_gen_) {
+      return;
+    }
+    if (!self->hello_done_) {
+      log::net()->warn("rejected conn={} peer={} reason=auth_timeout", self->conn_id_,
+                       self->slot_.ip());
+      if (self->ctx_.metrics != nullptr) {
+        self->ctx_.metrics->reject(metrics::Rejected::kAuth);
+      }
+      return self->start_close(codec::close_code::kAuthTimeout);
+    }
+    const auto expires =
+        std::chrono::system_clock::time_point(std::chrono::seconds(self->token_expires_s_));
+    if (warn) {
+      v1::ServerFrame out;
+      out.mutable_auth_expiring()->set_expires_unix_ms(self->token_expires_s_ * 1000);
+      self->current_command_ = 0;
+      self->send(out);
+      return self->arm_auth_timer(
+          expires + std::chrono::seconds(self->ctx_.options.auth.jwt_policy.leeway_s), false);
+    }
+    log::net()->info("closed conn={} peer={} reason=token_expired", self->conn_id_,
+                     self->slot_.ip());
+    self->start_close(codec::close_code::kAuthFailed);
+  });
+}
+
+std::optional<v1::Role> Session::join_grant(const v1::Join& join) {
+  if (!join.invite().empty()) {
+    auth::TokenError why{};
+    auto role = ctx_.options.auth.invite_key.empty()
+                    ? std::nullopt
+                    : auth::verify_invite(ctx_.options.auth.invite_key, join.invite(),
+                                          join.room_id(), unix_now_s(), &why);
+    if (!role) {
+      log::net()->warn("rejected conn={} peer={} reason=invite detail={}", conn_id_, slot_.ip(),
+                       auth::to_string(why));
+      return std::nullopt;
+    }
+    return role;
+  }
+  const auto grant = grants_.find(join.room_id());
+  return grant == grants_.end() ? v1::ROLE_UNSPECIFIED : grant->second;
+}
+
+void Session::dispatch(v1::ClientFrame frame) {
+  const auto request_id = frame.request_id();
+  if (frame.has_hello()) {
+    return hello(request_id, frame.hello());
   }
   if (!hello_done_) {
     return reply_error(request_id, Errc::kUnauthenticated);
+  }
+  if (frame.has_refresh_token()) {
+    return refresh(request_id, frame.refresh_token());
   }
   if (frame.has_list_rooms()) {
     v1::ServerFrame out;
     out.mutable_reply()->set_request_id(request_id);
     auto* list = out.mutable_reply()->mutable_rooms();
     for (auto& info : ctx_.rooms->list()) {
+      // A private room is listed only to its creator and to grant holders.
+      if (info.private_room() && info.created_by().member_id() != member_.member_id() &&
+          !grants_.contains(info.room_id())) {
+        continue;
+      }
       *list->add_rooms() = std::move(info);
     }
     return send(out);
@@ -244,12 +428,20 @@ void Session::dispatch(v1::ClientFrame frame) {
     if (joined == rooms_.end() && rooms_.size() >= ctx_.options.max_rooms_per_connection) {
       return reply_error(request_id, Errc::kInvalidArgument);
     }
+    const auto grant = join_grant(frame.join());
+    if (!grant) {
+      return reply_error(request_id, Errc::kPermissionDenied);  // A bad or expired invite.
+    }
     auto room = joined != rooms_.end() ? joined->second : ctx_.rooms->find(RoomId{*room_id});
     if (!room) {
       return reply_error(request_id, Errc::kRoomNotFound);
     }
+    // Registered now so that commands sent behind the join reach the room in order; if the
+    // room refuses the join, it answers NOT_JOINED to them.
     rooms_[*room_id] = room;
-    return room->submit(handle(), std::move(frame));
+    auto h = handle();
+    h.grant = *grant;
+    return room->submit(std::move(h), std::move(frame));
   }
   if (joined == rooms_.end()) {
     return reply_error(request_id, Errc::kNotJoined);
@@ -336,11 +528,16 @@ void Session::do_write() {
     return;
   }
   if (!outbox_->take_message(write_buf_)) {
+    if (close_after_flush_ != 0) {
+      start_close(std::exchange(close_after_flush_, 0));
+    }
     return;
   }
   writing_ = true;
-  ws_.async_write(boost::asio::buffer(write_buf_),
-                  beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  with_ws([this](auto& ws) {
+    ws.async_write(boost::asio::buffer(write_buf_),
+                   beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  });
 }
 
 void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
@@ -356,8 +553,10 @@ void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
   }
   if (close_code_ != 0) {
     const auto code = std::exchange(close_code_, 0);
-    ws_.async_close(websocket::close_reason(code),
-                    beast::bind_front_handler(&Session::on_close, shared_from_this()));
+    with_ws([this, code](auto& ws) {
+      ws.async_close(websocket::close_reason(code),
+                     beast::bind_front_handler(&Session::on_close, shared_from_this()));
+    });
     return;
   }
   do_write();
@@ -375,7 +574,8 @@ void Session::close_slow_consumer() {
   if (!writing_) {
     return;  // The close frame is on its way (bounded by Beast's close timeout).
   }
-  slow_close_timer_ = std::make_unique<boost::asio::steady_timer>(ws_.get_executor());
+  slow_close_timer_ = std::make_unique<boost::asio::steady_timer>(
+      with_ws([](auto& ws) { return ws.get_executor(); }));
   slow_close_timer_->expires_after(ctx_.options.handshake_timeout);
   slow_close_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
@@ -385,7 +585,7 @@ void Session::close_slow_consumer() {
     log::net()->debug("slow consumer dropped conn={}", self->conn_id_);
     beast::error_code ignored;
     // Cancels the stuck write: on_write sees the error and finishes the session.
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    self->with_ws([&](auto& ws) { beast::get_lowest_layer(ws).socket().close(ignored); });
   });
 }
 
@@ -404,8 +604,10 @@ void Session::start_close(std::uint16_t code) {
     close_code_ = code;  // After the write in flight (one write at a time).
     return;
   }
-  ws_.async_close(websocket::close_reason(code),
-                  beast::bind_front_handler(&Session::on_close, shared_from_this()));
+  with_ws([this, code](auto& ws) {
+    ws.async_close(websocket::close_reason(code),
+                   beast::bind_front_handler(&Session::on_close, shared_from_this()));
+  });
 }
 
 void Session::on_close(beast::error_code ec) {
@@ -421,6 +623,10 @@ void Session::finish() {
   }
   finished_ = true;
   outbox_->close();
+  if (auth_timer_) {
+    ++auth_timer_gen_;
+    auth_timer_->cancel();
+  }
   for (auto& [id, room] : rooms_) {
     room->disconnect(conn_id_);
   }

@@ -1,24 +1,29 @@
 // Session: one WebSocket connection. Owner: its shard (one thread; no strand needed).
-// Reads frames -> codec -> dispatch (hello/list/create here, room commands to the Room);
-// writes whatever its Outbox holds, one async_write in flight, merging queued events into one
-// EventBatch message per write. Closes with 4008 when the outbox passes its bound.
+// Reads frames -> rate limit -> codec -> dispatch (hello/refresh/list/create here, room commands
+// to the Room); writes whatever its Outbox holds, one async_write in flight, merging queued
+// events into one EventBatch message per write. Closes with 4008 when the outbox passes its
+// bound, 4002 when no hello succeeds within the auth deadline, 4001 on a bad token or one that
+// expired unrefreshed, 4029 when the client keeps sending past its rate limit.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <variant>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "huddle/v1/frame.pb.h"
+#include "server/net/admission.hpp"
 #include "server/net/net_context.hpp"
+#include "server/net/streams.hpp"
 #include "server/room/member.hpp"
 
 namespace huddle::room {
@@ -32,7 +37,8 @@ namespace beast = boost::beast;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   friend class WriteScheduler;
-  Session(beast::tcp_stream&& stream, NetContext& ctx, std::size_t shard, codec::Encoding encoding);
+  Session(AnyStream&& stream, NetContext& ctx, std::size_t shard, codec::Encoding encoding,
+          PeerSlot slot);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Session(Session&&) = delete;
@@ -46,6 +52,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void on_accept(beast::error_code ec);
+  void hello(std::uint64_t request_id, const huddle::v1::Hello& hello);
+  void refresh(std::uint64_t request_id, const huddle::v1::RefreshToken& refresh);
+  void send_hello_result(std::uint64_t request_id);
+  // The role a join is granted (token grant or invite); nullopt: refuse (a bad invite).
+  std::optional<huddle::v1::Role> join_grant(const huddle::v1::Join& join);
+  // Auth timer: the deadline for hello, then AuthExpiring and the 4001 close of a JWT session.
+  void arm_auth_timer(std::chrono::system_clock::time_point at, bool warn);
+  void refuse_auth(std::uint64_t request_id, std::string_view reason, bool close);
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void dispatch(huddle::v1::ClientFrame frame);
@@ -64,8 +78,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(const huddle::v1::ServerFrame& frame);
   [[nodiscard]] room::MemberHandle handle() const;
 
-  beast::websocket::stream<beast::tcp_stream> ws_;
+  template <class F>
+  decltype(auto) with_ws(F&& f) {
+    return std::visit(std::forward<F>(f), ws_);
+  }
+
+  std::variant<beast::websocket::stream<PlainStream>, beast::websocket::stream<TlsStream>> ws_;
   NetContext& ctx_;
+  PeerSlot slot_;
+  RateLimiter limiter_;
   const std::size_t shard_;
   const codec::Encoding encoding_;
   const std::uint64_t conn_id_;
@@ -76,12 +97,17 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
-  std::uint16_t close_code_ = 0;  // Close requested while a write was in flight.
+  std::uint16_t close_code_ = 0;         // Close requested while a write was in flight.
+  std::uint16_t close_after_flush_ = 0;  // Close once the outbox is written out (auth refusal).
   std::unique_ptr<boost::asio::steady_timer> slow_close_timer_;  // Only for a slow consumer.
   std::size_t malformed_in_a_row_ = 0;
   int current_command_ = 0;    // Of the frame being dispatched (commands metric); 0 = none.
   huddle::v1::Member member_;  // Set by Hello.
   bool hello_done_ = false;
+  std::unique_ptr<boost::asio::steady_timer> auth_timer_;
+  std::uint64_t auth_timer_gen_ = 0;  // Stale timer handlers see a newer generation.
+  std::int64_t token_expires_s_ = 0;  // JWT: the token's exp; 0 = never.
+  std::map<std::string, huddle::v1::Role, std::less<>> grants_;         // JWT: room grants.
   std::unordered_map<std::string, std::shared_ptr<room::Room>> rooms_;  // Joined (or joining).
 };
 

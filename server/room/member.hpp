@@ -17,6 +17,9 @@ struct MemberHandle {
   std::size_t shard = 0;                 // The connection's shard: where its outbox lives.
   std::weak_ptr<fanout::Outbox> outbox;  // Weak: the session owns it (CONVENTIONS 4).
   codec::Encoding encoding = codec::Encoding::kProto;
+  // Join only: the role a token grant or an invite gives (admits to a private room; a new
+  // member's role). ROLE_UNSPECIFIED: none.
+  huddle::v1::Role grant = huddle::v1::ROLE_UNSPECIFIED;
 };
 
 }  // namespace huddle::room

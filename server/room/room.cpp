@@ -7,7 +7,9 @@
 
 #include "core/board/visibility.hpp"
 #include "core/common/assert.hpp"
+#include "server/auth/jwt.hpp"
 #include "server/codec/wire_errors.hpp"
+#include "server/room/resume.hpp"
 #include "server/util/log.hpp"
 
 namespace huddle::room {
@@ -282,6 +284,7 @@ void Room::handle(MemberHandle from, v1::ClientFrame frame) {
     case v1::ClientFrame::kMarkRead: return do_mark_read(from, frame);
     case v1::ClientFrame::kExport: return do_export(from, frame);
     case v1::ClientFrame::kGetHistory: return do_history(from, frame);
+    case v1::ClientFrame::kCreateInvite: return do_create_invite(from, frame);
     default:
       if (board::is_board_command(frame.command_case())) {
         return do_board_command(from, frame);
@@ -297,6 +300,17 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     return;  // The connection is gone already.
   }
   const bool rejoin = is_joined(from.conn_id);
+  // Access: a private room admits only its roster and members with a grant or an invite. The
+  // refusal carries nothing about the room (no epoch, no head).
+  if (!rejoin && board_.snapshot().options().private_room() && from.grant == v1::ROLE_UNSPECIFIED &&
+      !board_.has_member(MemberId{from.member.member_id()})) {
+    log::room()->warn("rejected room={} conn={} member={} reason=private_room", id_.value(),
+                      from.conn_id, from.member.member_id());
+    return reply_error(from, frame.request_id(), Errc::kPermissionDenied);
+  }
+  if (!rejoin && opts.max_members != 0 && members_.size() >= opts.max_members) {
+    return reply_error(from, frame.request_id(), Errc::kLimitExceeded);
+  }
   if (rejoin) {
     // Same connection joining again (to resume): replace its registration without presence
     // changes; the others never saw it leave.
@@ -306,38 +320,27 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     members_.erase(from.conn_id);
   }
 
-  // Decide EXACT / SNAPSHOT / RESET (invariant 2). Positions are found by the prev_seq chain,
-  // never by seq arithmetic.
-  v1::ResumeMode mode = v1::RESUME_MODE_SNAPSHOT;
-  std::size_t first = tail_.size();  // Index in tail_ of the first event to send (EXACT).
-  if (join.has_resume()) {
-    const auto& pos = join.resume();
-    if (pos.epoch() != ctx_.log->epoch().value()) {
-      mode = v1::RESUME_MODE_RESET;
-    } else if (pos.last_seq() == head_.value()) {
-      mode = v1::RESUME_MODE_EXACT;
-    } else if (pos.last_seq() > head_.value()) {
-      mode = v1::RESUME_MODE_RESET;  // A position this store never had.
-    } else {
-      auto it = std::find_if(tail_.begin(), tail_.end(), [&](const TailEntry& e) {
-        return e.event.prev_seq() == pos.last_seq();
-      });
-      const bool tail_is_complete = !tail_.empty() && tail_.front().event.prev_seq() == 0;
-      if (it == tail_.end()) {
-        // Older than what we hold in memory, or (when we hold everything) not a real position.
-        mode = tail_is_complete ? v1::RESUME_MODE_RESET : v1::RESUME_MODE_SNAPSHOT;
-      } else {
-        first = static_cast<std::size_t>(it - tail_.begin());
-        std::size_t bytes = 0;
-        for (auto i = first; i < tail_.size(); ++i) {
-          bytes += static_cast<std::size_t>(tail_[i].event.ByteSizeLong());
-        }
-        mode = (tail_.size() - first <= opts.max_resume_events && bytes <= opts.max_resume_bytes)
-                   ? v1::RESUME_MODE_EXACT
-                   : v1::RESUME_MODE_SNAPSHOT;
-      }
+  // Decide EXACT / SNAPSHOT / RESET (invariant 2): server/room/resume.hpp.
+  class TailView final : public ResumeTail {
+   public:
+    explicit TailView(const std::deque<TailEntry>& tail) : tail_(tail) {}
+    std::size_t size() const override { return tail_.size(); }
+    std::uint64_t prev_seq(std::size_t i) const override { return tail_[i].event.prev_seq(); }
+    std::size_t byte_size(std::size_t i) const override {
+      return static_cast<std::size_t>(tail_[i].event.ByteSizeLong());
     }
-  }
+
+   private:
+    const std::deque<TailEntry>& tail_;
+  };
+  const ResumeRequest request{.has_resume = join.has_resume(),
+                              .epoch = join.resume().epoch(),
+                              .last_seq = join.resume().last_seq()};
+  const auto decision = resolve_resume(
+      request, ctx_.log->epoch().value(), head_.value(), TailView(tail_),
+      ResumeLimits{.max_events = opts.max_resume_events, .max_bytes = opts.max_resume_bytes});
+  const v1::ResumeMode mode = decision.mode;
+  const std::size_t first = decision.first;  // Index in tail_ of the first event to send (EXACT).
 
   v1::ServerFrame out;
   out.mutable_reply()->set_request_id(frame.request_id());
@@ -346,7 +349,7 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
   result->set_epoch(ctx_.log->epoch().value());
   result->set_head_seq(head_.value());
   result->set_mode(mode);
-  result->set_from_seq(mode == v1::RESUME_MODE_EXACT ? join.resume().last_seq() : head_.value());
+  result->set_from_seq(decision.from_seq);
   if (auto c = cursors_.find(from.member.member_id()); c != cursors_.end()) {
     result->set_last_read_seq(c->second.value());
   }
@@ -383,6 +386,31 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     broadcast(fanout::make_frame_payload(presence, encodings_in_use()), from.conn_id);
   }
   ensure_in_roster(from);
+}
+
+void Room::do_create_invite(const MemberHandle& from, const v1::ClientFrame& frame) {
+  if (!is_joined(from.conn_id)) {
+    return reply_error(from, frame.request_id(), Errc::kNotJoined);
+  }
+  const auto& cmd = frame.create_invite();
+  const auto role = cmd.role() == v1::ROLE_UNSPECIFIED ? v1::ROLE_PARTICIPANT : cmd.role();
+  const auto ttl = cmd.ttl_seconds() == 0 ? 7U * 24 * 3600 : cmd.ttl_seconds();
+  if ((role != v1::ROLE_FACILITATOR && role != v1::ROLE_PARTICIPANT && role != v1::ROLE_OBSERVER) ||
+      ttl < 60 || ttl > 30U * 24 * 3600) {
+    return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
+  }
+  const auto actor = board_.role_of(from.member.member_id());
+  if ((actor != v1::ROLE_OWNER && actor != v1::ROLE_FACILITATOR) || ctx_.invite_key.empty()) {
+    return reply_error(from, frame.request_id(), Errc::kPermissionDenied);
+  }
+  const std::int64_t now_s = ctx_.clock->now_unix_ms() / 1000;
+  const auth::Invite invite{id_.value(), role, now_s + ttl};
+  v1::ServerFrame out;
+  out.mutable_reply()->set_request_id(frame.request_id());
+  auto* result = out.mutable_reply()->mutable_invite();
+  result->set_invite(auth::mint_invite(ctx_.invite_key, invite, now_s));
+  result->set_expires_unix_ms(invite.expires_unix_s * 1000);
+  reply(from, std::move(out));
 }
 
 void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::uint64_t request_id) {
@@ -589,7 +617,8 @@ void Room::ensure_in_roster(const MemberHandle& member) {
     return;  // An archived room logs nothing more: late joiners read it without a roster entry.
   }
   v1::Event event;
-  event.mutable_member_joined()->set_role(v1::ROLE_PARTICIPANT);
+  event.mutable_member_joined()->set_role(
+      member.grant == v1::ROLE_UNSPECIFIED ? v1::ROLE_PARTICIPANT : member.grant);
   append(std::move(event), member, std::nullopt, {});
 }
 

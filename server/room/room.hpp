@@ -131,6 +131,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void run_queued();
 
   void do_join(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_create_invite(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
   void do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::uint64_t request_id);
   void do_board_command(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
   void do_mark_read(const MemberHandle& from, const huddle::v1::ClientFrame& frame);

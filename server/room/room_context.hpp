@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -25,6 +26,8 @@ struct RoomOptions {
   std::size_t max_history_page = 200;      // GetHistory limit cap.
   std::size_t max_history_bytes = 256 * 1024;  // A page's events; fewer events when they are big.
   std::size_t max_export_bytes = 512 * 1024;   // Export command; larger boards: HTTP export.
+  std::size_t max_members =
+      10000;  // Joined connections; past it a join gets LIMIT_EXCEEDED. 0: none.
   // A room with no member and nothing in flight for this long leaves memory (it reloads from
   // snapshot + tail on the next join). 0 = never.
   std::int64_t idle_eviction_ms = 5 * 60 * 1000;
@@ -37,6 +40,7 @@ struct RoomContext {
   const Clock* clock = nullptr;
   boost::asio::any_io_executor reader;  // Blocking store reads run here, off the I/O shards.
   metrics::Metrics* metrics = nullptr;  // Optional (unit tests run without).
+  std::string invite_key;  // Signs CreateInvite links (HS256); empty: CreateInvite is refused.
   RoomOptions options{};
 };
 

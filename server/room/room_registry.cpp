@@ -83,6 +83,12 @@ std::vector<huddle::v1::RoomInfo> RoomRegistry::list() const {
   return out;
 }
 
+std::optional<huddle::v1::RoomInfo> RoomRegistry::info(const RoomId& id) const {
+  std::lock_guard lock(mu_);
+  const auto it = directory_.find(id.value());
+  return it == directory_.end() ? std::nullopt : std::optional(it->second);
+}
+
 std::shared_ptr<Room> RoomRegistry::loaded(const RoomId& id) const {
   std::lock_guard lock(mu_);
   const auto it = rooms_.find(id.value());

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -53,6 +54,8 @@ class RoomRegistry {
   // Drops from memory every room idle (Room::idle_since_ms) for at least `idle_ms` that nobody
   // holds (no session joined to it, no handler in flight): under the registry's lock, so find()
   // cannot hand it out meanwhile; the next find() reloads it. Returns how many were dropped.
+  // The directory entry of a room (listing data), if it exists.
+  [[nodiscard]] std::optional<huddle::v1::RoomInfo> info(const RoomId& id) const;
   std::size_t evict_idle(std::int64_t now_ms, std::int64_t idle_ms);
   [[nodiscard]] std::size_t loaded_rooms() const;
   [[nodiscard]] RoomContext& context() const noexcept { return ctx_; }

@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -16,6 +17,8 @@
 #include <variant>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/status.h>
@@ -23,7 +26,10 @@
 
 #include "core/common/assert.hpp"
 #include "server/store/key_codec.hpp"
+#include "server/util/log.hpp"
 #include "server/util/metrics.hpp"
+
+#include <sys/statvfs.h>
 
 namespace huddle::store {
 namespace {
@@ -53,7 +59,13 @@ constexpr const char* kCursorsCf = "cursors";
   if (st.ok()) {
     return {};
   }
-  if (st.IsCorruption() || st.IsNotFound() || st.IsInvalidArgument() || st.IsNotSupported()) {
+  if (st.IsCorruption()) {
+    // A checksum that does not match (paranoid checks, verified reads): an error, never the
+    // bytes. Logged: an operator has to look at the disk.
+    log::store()->error("store corruption found err={}", st.ToString());
+    return make_error_code(Errc::kInternal);
+  }
+  if (st.IsNotFound() || st.IsInvalidArgument() || st.IsNotSupported()) {
     return make_error_code(Errc::kInternal);
   }
   // IOError, NoSpace, Busy, TimedOut, TryAgain, Aborted, ShutdownInProgress: the disk or the
@@ -180,7 +192,25 @@ struct RocksDbEventLog::Impl {
   Impl& operator=(Impl&&) = delete;
   ~Impl();
 
-  [[nodiscard]] error_code open_db();
+  // `first`: the open of RocksDbEventLog::open (a torn WAL tail found then changes the epoch).
+  [[nodiscard]] error_code open_db(bool first = false);
+  // Writer thread. Whether the filesystem holding the store has at least options.reserve_bytes
+  // available (statvfs; at most every 100 ms or every reserve/8 bytes written, unless `force`).
+  // Updates `disk_full` and health.
+  bool space_ok(bool force);
+  // Writer thread. After a failed write RocksDB holds a background error and refuses every write
+  // (7.8 treats a failed WAL write or sync as fatal: DB::Resume() does not clear it) until the
+  // database is closed and opened again. Reopens (at most every reopen_backoff_ms) and rolls back
+  // what the failed groups may have left behind. False while the store cannot take writes.
+  bool recover();
+  [[nodiscard]] bool reopen();
+  // Writer thread: deletes the events (with their dedup entries) past the acked head of every
+  // room a failed group touched, and rooms whose creation failed. A WAL record whose write
+  // returned an error can still be in the WAL (the sync failed after the append went through)
+  // and come back when the database is reopened; it was never acknowledged, so it must not stay.
+  [[nodiscard]] bool roll_back_failed_groups();
+  void close_db();
+  void set_health();
   [[nodiscard]] error_code load_or_create_epoch();
   void start_writer() {
     writer = std::thread([this] { run_writer(); });
@@ -235,6 +265,25 @@ struct RocksDbEventLog::Impl {
   std::deque<Request> queue;  // Guarded by mu.
   bool stopping = false;      // Guarded by mu.
   std::atomic<int> fail_next_writes{0};
+  std::unique_ptr<rocksdb::Env> env;  // Wraps options.file_system; outlives db.
+  bool torn_wal_recovered = false;    // The first open dropped a torn WAL tail: new epoch.
+
+  // Writer thread only.
+  bool needs_recovery = false;  // A write failed: Resume() before the next one.
+  bool disk_full = false;       // The last space check found less than the reserve.
+  bool last_write_failed = false;
+  std::string last_write_error;
+  std::chrono::steady_clock::time_point last_space_check{};
+  std::uint64_t bytes_since_space_check = 0;
+  std::chrono::steady_clock::time_point last_recover_log{};
+  std::chrono::steady_clock::time_point last_reopen{};
+  // Rooms touched by a failed group -> their acked head before it (exists == false: created by
+  // the failed group). Emptied by roll_back_failed_groups().
+  std::unordered_map<std::string, RoomHead> unacked_after;
+
+  // Readers hold it shared for a whole read; the writer holds it exclusively to close and
+  // reopen the database (db is null while a reopen fails).
+  mutable std::shared_mutex db_mu;
 
   // Heads of the rooms appended to since open (existing rooms only, ~100 bytes each). Always
   // equals what is on disk, because only the writer writes and it updates this after each
@@ -253,19 +302,40 @@ RocksDbEventLog::Impl::~Impl() {
     cv.notify_one();
     writer.join();  // The writer drains the queue before it exits.
   }
+  if (needs_recovery) {
+    // Roll back what the failed writes left in the WAL now, if the disk allows: a record that
+    // was never acknowledged must not come back at the next open.
+    last_reopen = {};
+    ignore_error(recover() ? error_code{} : make_error_code(Errc::kStorageUnavailable),
+                 "best effort at close; the failed writes were never acknowledged");
+  }
+  close_db();
+}
+
+void RocksDbEventLog::Impl::close_db() {
   if (db == nullptr) {
     return;
   }
-  // kWal leaves the last groups in the OS page cache; a clean shutdown makes them durable.
-  ignore_error(to_error(db->FlushWAL(/*sync=*/true)), "best-effort sync at close");
+  // kWal leaves the last groups in the OS page cache; a clean shutdown makes them durable. Not
+  // after a failed write, in the foreground or in the background (a flush syncs the closed WALs):
+  // RocksDB's WAL writer must not be used again after an error (7.8 asserts).
+  std::uint64_t background_errors = 0;
+  if (!db->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &background_errors)) {
+    background_errors = 1;  // Cannot tell: do not risk it.
+  }
+  if (!needs_recovery && background_errors == 0) {
+    ignore_error(to_error(db->FlushWAL(/*sync=*/true)), "best-effort sync at close");
+  }
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
     ignore_error(to_error(db->DestroyColumnFamilyHandle(handle)), "close: nothing left to do");
   }
+  handles.clear();
   ignore_error(to_error(db->Close()), "close: nothing left to do");
   delete db;
+  db = nullptr;
 }
 
-error_code RocksDbEventLog::Impl::open_db() {
+error_code RocksDbEventLog::Impl::open_db(bool first) {
   std::error_code fs_ec;
   std::filesystem::create_directories(options.path, fs_ec);
   if (fs_ec) {
@@ -274,7 +344,35 @@ error_code RocksDbEventLog::Impl::open_db() {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  const rocksdb::ColumnFamilyOptions cf_options;
+  // A bad checksum in a file is an error at open or read, never bytes handed on.
+  db_options.paranoid_checks = true;
+  // WAL recovery. The first open of the process is strict (kAbsoluteConsistency): a WAL that
+  // ends in a torn or corrupt record (power loss or an OS crash under --durability wal, a
+  // truncated file) fails it. The store is then opened with kPointInTimeRecovery, which keeps
+  // every whole commit group before the damage and drops the rest (a consistent prefix: no gap,
+  // never a later group without an earlier one), and it gets a new epoch
+  // (load_or_create_epoch): the dropped events may have been acked and seen, and their seqs
+  // will be handed out again, so clients must RESET rather than resume. Reopens after a failed
+  // write use kPointInTimeRecovery directly: what a failed write left was never acked.
+  // Not kTolerateCorruptedTailRecords (it keeps the epoch, so a resumed client would take a new
+  // event for one it saw) nor kSkipAnyCorruptedRecords (it can leave a gap in the chain).
+  db_options.wal_recovery_mode = first ? rocksdb::WALRecoveryMode::kAbsoluteConsistency
+                                       : rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // No RocksDB auto-resume after a background (flush, compaction) I/O error: the writer recovers
+  // every kind of failure the same way (close, reopen, roll back; Impl::recover), and a close
+  // must not wait for RocksDB's retry loop (1 s per round by default).
+  db_options.max_bgerror_resume_count = 0;
+  // Open replays the WAL into memtables without flushing them to tiny L0 files (the WAL is kept
+  // until a normal flush): cheaper opens, and fewer compactions after a recovery.
+  db_options.avoid_flush_during_recovery = true;
+  if (options.file_system) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
+  rocksdb::ColumnFamilyOptions cf_options;
+  if (options.write_buffer_bytes > 0) {
+    cf_options.write_buffer_size = options.write_buffer_bytes;
+  }
   const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {kEventsCf, cf_options},
@@ -283,9 +381,20 @@ error_code RocksDbEventLog::Impl::open_db() {
       {kDedupCf, cf_options},
       {kCursorsCf, cf_options}};
   // 7.8 has only the DB** overload; ~Impl owns the result.
-  const rocksdb::Status st =
-      rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  rocksdb::Status st = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  if (first && st.IsCorruption()) {
+    log::store()->warn(
+        "the WAL ends in a torn or corrupt record; recovering every whole commit group before it, "
+        "dropping the rest, with a new epoch (clients RESET) dir={} err={}",
+        options.path, st.ToString());
+    handles.clear();
+    db = nullptr;
+    torn_wal_recovered = true;
+    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+    st = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  }
   if (!st.ok()) {
+    log::store()->error("cannot open store dir={} err={}", options.path, st.ToString());
     return to_error(st);
   }
   meta_cf = handles[0];
@@ -307,16 +416,20 @@ error_code RocksDbEventLog::Impl::load_or_create_epoch() {
     if (!meta.ParseFromString(bytes) || meta.epoch() == 0) {
       return make_error_code(Errc::kInternal);
     }
-    epoch = Epoch(meta.epoch());
-    return {};
-  }
-  if (!st.IsNotFound()) {
+    if (!torn_wal_recovered) {
+      epoch = Epoch(meta.epoch());
+      return {};
+    }
+    log::store()->warn("new epoch after a torn WAL tail old_epoch={}", meta.epoch());
+  } else if (!st.IsNotFound()) {
     return to_error(st);
   }
   meta.set_epoch(random_nonzero());
-  meta.set_created_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count());
+  if (meta.created_unix_ms() == 0) {
+    meta.set_created_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
+  }
   meta.set_format_version(kFormatVersion);
   rocksdb::WriteOptions write_options;
   write_options.sync = true;  // The epoch must never change under a client, whatever the mode.
@@ -348,6 +461,20 @@ void RocksDbEventLog::Impl::run_writer() {
     group.clear();
     {
       std::unique_lock lock(mu);
+      if (disk_full) {
+        // Look at the disk again every 100 ms even with nothing to write, so health (and
+        // /readyz) comes back when space returns, not at the next append.
+        while (!stopping && queue.empty()) {
+          if (cv.wait_for(lock, std::chrono::milliseconds(100)) == std::cv_status::timeout) {
+            lock.unlock();
+            const bool ok = space_ok(/*force=*/true);
+            lock.lock();
+            if (ok) {
+              break;
+            }
+          }
+        }
+      }
       cv.wait(lock, [this] { return stopping || !queue.empty(); });
       if (queue.empty()) {
         return;  // Stopping, and everything queued has been written.
@@ -501,12 +628,164 @@ void RocksDbEventLog::Impl::stage_snapshot(
   staged_snapshots[request.room.value()] = request.record.seq();
 }
 
+bool RocksDbEventLog::Impl::space_ok(bool force) {
+  if (options.reserve_bytes == 0) {
+    return true;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && !disk_full && now - last_space_check < std::chrono::milliseconds(100) &&
+      bytes_since_space_check < options.reserve_bytes / 8) {
+    return true;
+  }
+  last_space_check = now;
+  bytes_since_space_check = 0;
+  struct statvfs fs {};
+  if (::statvfs(options.path.c_str(), &fs) != 0) {
+    return !disk_full;  // Cannot tell: keep the last answer.
+  }
+  const std::uint64_t available =
+      static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize);
+  const bool full = available < options.reserve_bytes;
+  if (full != disk_full) {
+    disk_full = full;
+    if (full) {
+      log::store()->error("disk full, refusing writes dir={} available_bytes={} reserve_bytes={}",
+                          options.path, available, options.reserve_bytes);
+    } else {
+      log::store()->warn("disk space back, writes resume dir={} available_bytes={}", options.path,
+                         available);
+    }
+    set_health();
+  }
+  return !full;
+}
+
+void RocksDbEventLog::Impl::set_health() {
+  std::lock_guard lock(health_mu);
+  health.writable = !disk_full && !last_write_failed;
+  health.detail = disk_full           ? "disk full"
+                  : last_write_failed ? "the last write failed: " + last_write_error
+                                      : "";
+}
+
+bool RocksDbEventLog::Impl::recover() {
+  if (!needs_recovery) {
+    return true;
+  }
+  // Not DB::Resume(): RocksDB 7.8 refuses it after a failed WAL write or sync (a fatal
+  // background error, with paranoid_checks), and where it applies it can block the writer for a
+  // second waiting on its own flush retries. Closing and opening again works for every error, and
+  // the WAL replay at open is bounded by the write buffers.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_reopen < std::chrono::milliseconds(options.reopen_backoff_ms)) {
+    return false;  // Not a reopen per commit group while the disk stays broken.
+  }
+  last_reopen = now;
+  const rocksdb::Status st =
+      reopen() ? rocksdb::Status::OK() : rocksdb::Status::IOError("reopen failed");
+  if (st.ok()) {
+    needs_recovery = false;
+    log::store()->warn("store writable again after a failed write");
+    return true;
+  }
+  if (now - last_recover_log >= std::chrono::seconds(1)) {
+    last_recover_log = now;
+    log::store()->error("store still not writable err={}", st.ToString());
+  }
+  if (!st.ok()) {
+    last_write_error = st.ToString();
+  }
+  return false;
+}
+
+bool RocksDbEventLog::Impl::reopen() {
+  const std::unique_lock lock(db_mu);  // Waits for the reads in progress.
+  close_db();
+  if (auto ec = open_db()) {
+    db = nullptr;
+    handles.clear();
+    return false;
+  }
+  heads.clear();  // Reloaded from disk on next touch.
+  // Before any reader sees the reopened store: the replayed WAL may hold records whose write
+  // failed. If they cannot be rolled back now, nobody reads them: close again.
+  if (!roll_back_failed_groups()) {
+    close_db();
+    return false;
+  }
+  log::store()->warn("store reopened after a failed write dir={}", options.path);
+  return true;
+}
+
+bool RocksDbEventLog::Impl::roll_back_failed_groups() {
+  if (unacked_after.empty()) {
+    return true;
+  }
+  rocksdb::WriteBatch batch;
+  const rocksdb::ReadOptions read_options;
+  for (const auto& [id, acked] : unacked_after) {
+    const RoomId room(id);
+    auto meta = get_meta(read_options, room);
+    if (!meta) {
+      if (meta.error() == Errc::kRoomNotFound) {
+        continue;
+      }
+      return false;
+    }
+    auto newest = newest_seq(read_options, room);
+    if (!newest) {
+      return false;
+    }
+    if (!acked.exists) {
+      log::store()->warn("rolling back a room creation that failed room={} head={}", id, *newest);
+      batch.Delete(rooms_cf, id);
+      batch.Delete(snapshots_cf, id);
+      batch.DeleteRange(events_cf, room_key_prefix(room), room_key_end(room));
+      batch.DeleteRange(dedup_cf, room_key_prefix(room), room_key_end(room));
+      batch.DeleteRange(cursors_cf, room_key_prefix(room), room_key_end(room));
+    } else if (*newest > acked.head) {
+      log::store()->warn("rolling back events whose write failed room={} from_seq={} to_seq={}", id,
+                         acked.head + 1, *newest);
+      const std::string from = encode_event_key(room, Seq(acked.head + 1));
+      batch.DeleteRange(events_cf, from, room_key_end(room));
+      batch.DeleteRange(dedup_cf, from, room_key_end(room));
+    }
+    heads.erase(id);
+  }
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    if (const rocksdb::Status st = db->Write(write_options, &batch); !st.ok()) {
+      last_write_error = st.ToString();
+      return false;
+    }
+  }
+  unacked_after.clear();
+  return true;
+}
+
 void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, RoomHead> staged;  // Heads after the group's accepted appends.
   std::unordered_map<std::string, std::uint64_t> staged_snapshots;
   std::vector<error_code> results(group.size());
+  // Below the reserve nothing that grows the store is written: appends fail with kStorageFull,
+  // snapshots and cursors (best effort) are dropped. Deletes still run (they are how an operator
+  // frees space, and they are tiny).
+  const bool full = !space_ok(/*force=*/false);
+  // After a failed write nothing is staged (or read) until the store has recovered.
+  const bool broken = needs_recovery && !recover();
   for (std::size_t i = 0; i < group.size(); ++i) {
+    if (broken) {
+      results[i] = make_error_code(Errc::kStorageUnavailable);
+      continue;
+    }
+    if (full && !std::holds_alternative<PendingDelete>(group[i])) {
+      if (std::holds_alternative<PendingAppend>(group[i])) {
+        results[i] = make_error_code(Errc::kStorageFull);
+      }
+      continue;
+    }
     if (auto* append = std::get_if<PendingAppend>(&group[i])) {
       results[i] = stage_append(*append, staged, batch);
     } else if (auto* snapshot = std::get_if<PendingSnapshot>(&group[i])) {
@@ -525,28 +804,48 @@ void RocksDbEventLog::Impl::commit_group(std::vector<Request>& group) {
   if (fail_next_writes.load() > 0) {
     fail_next_writes.fetch_sub(1);
     write_ec = make_error_code(Errc::kStorageUnavailable);
+    last_write_error = "injected failure";
+  } else if (broken) {
+    write_ec = make_error_code(Errc::kStorageUnavailable);  // Nothing written.
   } else if (batch.Count() > 0) {
-    rocksdb::WriteOptions write_options;
-    write_options.sync = options.durability == Durability::kSync;
-    const auto started = std::chrono::steady_clock::now();
-    write_ec = to_error(db->Write(write_options, &batch));
-    write_latency.observe_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - started)
-                                 .count());
+    {
+      rocksdb::WriteOptions write_options;
+      write_options.sync = options.durability == Durability::kSync;
+      const auto started = std::chrono::steady_clock::now();
+      const rocksdb::Status st = db->Write(write_options, &batch);
+      write_latency.observe_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count());
+      bytes_since_space_check += batch.GetDataSize();
+      if (!st.ok()) {
+        // Whatever the status, RocksDB may now be in read-only mode (a background error);
+        // Resume() before the next write. A write that failed may or may not be in the WAL
+        // (an append that went through, then a failed sync): it was never acknowledged, and
+        // Resume() (memtable flush, new WAL) keeps it from being replayed later.
+        needs_recovery = true;
+        last_write_error = st.ToString();
+        log::store()->error("commit group write failed records={} err={}", batch.Count(),
+                            st.ToString());
+        write_ec = make_error_code(st.IsNoSpace() ? Errc::kStorageFull : Errc::kStorageUnavailable);
+      }
+    }
   }
   if (batch.Count() > 0 || write_ec) {
-    std::lock_guard lock(health_mu);
-    health.writable = !write_ec;
-    health.detail = write_ec ? "the last write failed: " + write_ec.message() : "";
+    last_write_failed = static_cast<bool>(write_ec);
+    set_health();
   }
   if (write_ec) {
     // A failed Write may or may not have reached the WAL, so the staged heads are not trusted
     // either way: forget the group's rooms and reload them from disk on next touch. Every request
     // fails, including rejected ones, whose checks may have relied on heads that were not stored.
     for (const auto& [room, head] : staged) {
+      if (needs_recovery && !unacked_after.contains(room)) {
+        auto it = heads.find(room);
+        unacked_after.emplace(room, it != heads.end() ? it->second : RoomHead{});
+      }
       heads.erase(room);
     }
-    std::fill(results.begin(), results.end(), make_error_code(Errc::kStorageUnavailable));
+    std::fill(results.begin(), results.end(), write_ec);
   } else {
     for (auto& [room, head] : staged) {
       if (head.exists) {
@@ -796,7 +1095,7 @@ Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::open(const RocksDbOpti
     return make_error_code(Errc::kInvalidArgument);
   }
   auto impl = std::make_unique<Impl>(options);
-  if (auto ec = impl->open_db()) {
+  if (auto ec = impl->open_db(/*first=*/true)) {
     return ec;
   }
   if (auto ec = impl->load_or_create_epoch()) {
@@ -813,11 +1112,12 @@ Epoch RocksDbEventLog::epoch() const {
 void RocksDbEventLog::render_metrics(std::string& out) const {
   impl_->write_latency.render(out, "huddle_store_write_seconds",
                               "One commit group's RocksDB write, WAL fsync included (sync).");
+  const std::shared_lock lock(impl_->db_mu);
   const auto gauge = [&](const char* name, const char* help, const rocksdb::Slice& property) {
     std::uint64_t total = 0;
     for (auto* cf : impl_->handles) {
       std::uint64_t v = 0;
-      if (impl_->db->GetIntProperty(cf, property, &v)) {
+      if (impl_->db != nullptr && impl_->db->GetIntProperty(cf, property, &v)) {
         total += v;
       }
     }
@@ -888,6 +1188,10 @@ void RocksDbEventLog::delete_room(const RoomId& room, AppendCallback done) {
 }
 
 Result<std::vector<huddle::v1::RoomInfo>> RocksDbEventLog::list_rooms() {
+  const std::shared_lock lock(impl_->db_mu);
+  if (impl_->db == nullptr) {
+    return make_error_code(Errc::kStorageUnavailable);  // Being reopened after a failed write.
+  }
   const std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->rooms_cf));
   std::vector<huddle::v1::RoomInfo> rooms;
@@ -905,6 +1209,10 @@ Result<std::vector<huddle::v1::RoomInfo>> RocksDbEventLog::list_rooms() {
 }
 
 Result<RoomLoad> RocksDbEventLog::load_room(const RoomId& room, const LoadOptions& opts) {
+  const std::shared_lock lock(impl_->db_mu);
+  if (impl_->db == nullptr) {
+    return make_error_code(Errc::kStorageUnavailable);  // Being reopened after a failed write.
+  }
   const ReadView view(impl_->db);
   auto meta = impl_->get_meta(view.options(), room);
   if (!meta) {
@@ -981,6 +1289,10 @@ Result<RoomLoad> RocksDbEventLog::load_room(const RoomId& room, const LoadOption
 
 Result<std::vector<Event>> RocksDbEventLog::read_before(const RoomId& room, Seq before,
                                                         std::size_t limit) {
+  const std::shared_lock lock(impl_->db_mu);
+  if (impl_->db == nullptr) {
+    return make_error_code(Errc::kStorageUnavailable);  // Being reopened after a failed write.
+  }
   const ReadView view(impl_->db);
   if (auto meta = impl_->get_meta(view.options(), room); !meta) {
     return meta.error();
@@ -998,6 +1310,10 @@ Result<std::vector<Event>> RocksDbEventLog::read_before(const RoomId& room, Seq 
 
 Result<std::vector<Event>> RocksDbEventLog::read_after(const RoomId& room, Seq after,
                                                        std::size_t limit) {
+  const std::shared_lock lock(impl_->db_mu);
+  if (impl_->db == nullptr) {
+    return make_error_code(Errc::kStorageUnavailable);  // Being reopened after a failed write.
+  }
   const ReadView view(impl_->db);
   if (auto meta = impl_->get_meta(view.options(), room); !meta) {
     return meta.error();
@@ -1014,6 +1330,10 @@ Result<std::vector<Event>> RocksDbEventLog::read_after(const RoomId& room, Seq a
 }
 
 Result<Seq> RocksDbEventLog::head(const RoomId& room) {
+  const std::shared_lock lock(impl_->db_mu);
+  if (impl_->db == nullptr) {
+    return make_error_code(Errc::kStorageUnavailable);  // Being reopened after a failed write.
+  }
   const ReadView view(impl_->db);
   if (auto meta = impl_->get_meta(view.options(), room); !meta) {
     return meta.error();

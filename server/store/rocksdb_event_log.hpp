@@ -24,6 +24,10 @@
 
 #include "server/store/event_log.hpp"
 
+namespace rocksdb {
+class FileSystem;  // <rocksdb/file_system.h>; only rocksdb_event_log.cpp and tests include it.
+}  // namespace rocksdb
+
 namespace huddle::store {
 
 struct RocksDbOptions {
@@ -36,6 +40,23 @@ struct RocksDbOptions {
   // Requests waiting for the writer (all rooms). Past it append() fails at once with
   // kOverloaded (retryable) instead of queuing without bound behind a slow disk.
   std::size_t max_queued_requests = 256 * 1024;
+  // Free space kept on the data directory's filesystem. While statvfs says less is available,
+  // appends fail with kStorageFull (retryable; nothing written), snapshots and cursors are
+  // dropped, health() says "disk full"; reads go on. Checked on the writer thread at most every
+  // 100 ms or every reserve/8 bytes written (and every 100 ms while full, so writes resume by
+  // themselves when space returns). 0 = no check. RocksDB's own flushes and compactions also
+  // need room: keep it above the write buffer size times the column families.
+  std::uint64_t reserve_bytes = 0;
+  // Memtable size per column family before a flush to an SST (RocksDB's write_buffer_size);
+  // 0 = RocksDB's default (64 MiB). Small values (tests) make flushes and compactions frequent.
+  std::size_t write_buffer_bytes = 0;
+  // After a failed write the writer closes and reopens the database to recover (RocksDB keeps
+  // refusing writes until then); while the disk stays broken, at most one attempt per this many
+  // milliseconds (appends in between fail at once with kStorageUnavailable).
+  std::uint32_t reopen_backoff_ms = 100;
+  // Test hook: the FileSystem RocksDB does its I/O through (a fault injector,
+  // tests/support/fault_fs.hpp); null = the default one.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 class RocksDbEventLog final : public EventLog {

@@ -82,9 +82,11 @@ std::string Metrics::render(const std::string& extra) const {
   header(out, "huddle_slow_consumer_closes_total", "counter",
          "Connections closed with 4008 (outbox past its bound).");
   out += fmt::format("huddle_slow_consumer_closes_total {}\n", slow_consumer_closes.value());
-  header(out, "huddle_rejected_frames_total", "counter", "Client messages refused, by reason.");
-  static constexpr std::array<const char*, 3> kReasons = {"malformed", "too_big",
-                                                          "wrong_message_type"};
+  header(out, "huddle_rejected_frames_total", "counter",
+         "Client messages and connections refused, by reason.");
+  static constexpr std::array<const char*, static_cast<std::size_t>(Rejected::kCount)> kReasons = {
+      "malformed", "too_big", "wrong_message_type", "rate_limited",
+      "auth",      "origin",  "connection_cap"};
   for (std::size_t i = 0; i < kReasons.size(); ++i) {
     out += fmt::format("huddle_rejected_frames_total{{reason=\"{}\"}} {}\n", kReasons[i],
                        rejected[i].load(std::memory_order_relaxed));

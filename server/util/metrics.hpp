@@ -52,7 +52,17 @@ class Histogram {
   std::atomic<std::uint64_t> count_{0};
 };
 
-enum class Rejected { kMalformed, kTooBig, kWrongMessageType, kCount };
+// Refusals, by reason: frames (first three), then admission and authentication.
+enum class Rejected {
+  kMalformed,
+  kTooBig,
+  kWrongMessageType,
+  kRateLimited,    // A command refused by the rate limit (RATE_LIMITED).
+  kAuth,           // A token refused (Hello, RefreshToken), or the auth deadline passed.
+  kOrigin,         // An upgrade from an Origin not allowed (403).
+  kConnectionCap,  // A connection past --max-connections[-per-ip] (503).
+  kCount
+};
 
 struct Metrics {
   // Gauges.

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/crash_check.hpp"
 #include "tests/support/test_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -23,43 +24,6 @@ v1::ResumePosition position(std::uint64_t epoch, std::uint64_t last_seq) {
   p.set_epoch(epoch);
   p.set_last_seq(last_seq);
   return p;
-}
-
-// Pages backwards with GetHistory from `before` (0 = head) until the page reaches `stop_after`
-// (exclusive); returns the events in ascending order.
-std::vector<v1::Event> history_after(TestClient& c, const std::string& room,
-                                     std::uint64_t stop_after, std::uint64_t before = 0) {
-  std::vector<v1::Event> out;
-  while (true) {
-    v1::ClientFrame f;
-    f.mutable_get_history()->set_room_id(room);
-    f.mutable_get_history()->set_before_seq(before);
-    f.mutable_get_history()->set_limit(200);
-    auto reply = c.request(f);
-    if (reply.has_error()) {
-      throw std::runtime_error("history failed: " + reply.error().message());
-    }
-    const auto& page = reply.history();
-    bool done = !page.has_more() || page.events().empty();
-    for (auto it = page.events().rbegin(); it != page.events().rend(); ++it) {
-      if (it->seq() <= stop_after) {
-        done = true;
-        break;
-      }
-      out.insert(out.begin(), *it);
-    }
-    if (done) {
-      return out;
-    }
-    before = page.events(0).seq();
-  }
-}
-
-void expect_chain_from(const std::vector<v1::Event>& events, std::uint64_t prev) {
-  for (const auto& e : events) {
-    ASSERT_EQ(e.prev_seq(), prev) << "gap before seq " << e.seq();
-    prev = e.seq();
-  }
 }
 
 TEST(Resume, AfterAnAbruptDisconnectTheMissedEventsComeBackExactly) {
@@ -241,9 +205,7 @@ TEST(Crash, KillNineWhileEightConnectionsPostLosesNothingAcked) {
   TempDir dir;
   const auto data = (dir.path() / "data").string();
   std::mt19937 rng(20261128);  // Seeded: the kill moment is reproducible in distribution.
-  constexpr int kConnections = 8;
   std::map<std::string, std::uint64_t> acked;  // text -> seq
-  std::mutex acked_mu;
   std::set<std::string> sent;
   {
     ChildServer child(data, {"--durability", "sync"});
@@ -252,61 +214,17 @@ TEST(Crash, KillNineWhileEightConnectionsPostLosesNothingAcked) {
       owner.hello("owner", "owner");
       ASSERT_FALSE(owner.create_room("crash").has_error());
     }
-    std::vector<std::unique_ptr<TestClient>> clients;
-    for (int i = 0; i < kConnections; ++i) {
-      clients.push_back(std::make_unique<TestClient>(child.port()));
-      clients.back()->hello("w" + std::to_string(i), "w" + std::to_string(i));
-      clients.back()->join("crash");
-    }
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> writers;
-    for (int i = 0; i < kConnections; ++i) {
-      for (int m = 0; m < 2000; ++m) {
-        sent.insert("w" + std::to_string(i) + "-" + std::to_string(m));
-      }
-      writers.emplace_back([&, i] {
-        for (int m = 0; m < 2000 && !stop; ++m) {
-          const auto text = "w" + std::to_string(i) + "-" + std::to_string(m);
-          try {
-            auto reply = clients[i]->post_chat("crash", text, text);
-            if (!reply.has_error()) {
-              std::lock_guard lock(acked_mu);
-              acked[text] = reply.seq();
-            }
-          } catch (const std::exception&) {
-            return;  // The server died under us.
-          }
-        }
-      });
-    }
+    PostingLoad load(child.port(), "crash", "w", /*connections=*/8);
     std::uniform_int_distribution<int> delay_ms(100, 600);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));  // The random moment.
     child.kill9();
-    stop = true;
-    for (auto& w : writers) {
-      w.join();
-    }
+    load.stop();
+    acked = load.acked();
+    sent = load.sent();
   }
   ASSERT_GT(acked.size(), 10U) << "the kill came before any post was acked";
   ChildServer child(data);
-  TestClient reader(child.port());
-  reader.hello("reader", "reader");
-  reader.join("crash");
-  auto all = history_after(reader, "crash", 0);
-  expect_chain_from(all, 0);
-  std::map<std::string, std::uint64_t> stored;
-  for (const auto& e : all) {
-    if (e.has_chat_posted()) {
-      ASSERT_TRUE(stored.emplace(e.chat_posted().text(), e.seq()).second)
-          << "stored twice: " << e.chat_posted().text();
-      ASSERT_TRUE(sent.contains(e.chat_posted().text()));
-    }
-  }
-  for (const auto& [text, seq] : acked) {
-    auto it = stored.find(text);
-    ASSERT_NE(it, stored.end()) << "acked but lost: " << text;
-    EXPECT_EQ(it->second, seq) << text;
-  }
+  expect_acked_present_once(child.port(), "crash", acked, sent);
 }
 
 // Invariant 8: a member that stops reading is closed with 4008 once its outbox passes the

@@ -43,6 +43,13 @@ app::ServerOptions TestServer::default_options() {
   o.port = 0;
   o.threads = 2;
   o.durability = store::Durability::kWal;  // Tests exercise the path; fsync cost is the bench's.
+  // Tests post as fast as they can from one address: the abuse limits are off unless a test
+  // turns them on (tests/integration/security_test.cpp).
+  o.net.limits = {.commands_per_s = 0,
+                  .command_burst = 1,
+                  .frames_per_s = 0,
+                  .max_connections = 0,
+                  .max_connections_per_ip = 0};
   return o;
 }
 
@@ -101,6 +108,14 @@ ChildServer::ChildServer(std::string data_dir, std::vector<std::string> extra_ar
   if (!own_listen) {
     args.erase(args.begin() + 1, args.begin() + 3);
   }
+  // As in TestServer: no abuse limits unless the test sets them.
+  for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--command-rate", "0"},
+                                    {"--frames-per-second", "0"},
+                                    {"--max-connections-per-ip", "0"}}) {
+    if (std::find(extra_args.begin(), extra_args.end(), flag) == extra_args.end()) {
+      args.insert(args.end(), {flag, value});
+    }
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ < 0) {
@@ -153,6 +168,18 @@ void ChildServer::kill9() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+bool ChildServer::running() {
+  if (pid_ <= 0) {
+    return false;
+  }
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
 }
 
 int ChildServer::terminate() {

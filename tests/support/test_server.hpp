@@ -70,6 +70,8 @@ class ChildServer {
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
   void kill9();
+  // Whether the child is still running (it has not exited or crashed).
+  [[nodiscard]] bool running();
   // SIGTERM; returns the exit status (or -1 on timeout, after which it is killed).
   int terminate();
 

@@ -5,10 +5,11 @@ import { before, after } from 'node:test';
 import { HuddleServer } from './server.js';
 import { launch } from './browser.js';
 
-export function serverAndBrowser(name) {
+// `extraArgs`: more huddle-server flags (for example --auth jwt).
+export function serverAndBrowser(name, { extraArgs = [] } = {}) {
   const env = { server: undefined, browser: undefined };
   before(async () => {
-    env.server = new HuddleServer(name);
+    env.server = new HuddleServer(name, { extraArgs });
     await env.server.start();
     env.browser = await launch();
   });

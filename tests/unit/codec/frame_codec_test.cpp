@@ -194,6 +194,13 @@ std::vector<v1::ClientFrame> one_frame_per_command() {
     exp->set_room_id("q3-plan");
     exp->set_format(v1::EXPORT_FORMAT_CSV);
   }
+  next(43).mutable_refresh_token()->set_token("eyJhbGciOiJIUzI1NiJ9.e30.sig");
+  {
+    auto* invite = next(44).mutable_create_invite();
+    invite->set_room_id("q3-plan");
+    invite->set_role(v1::ROLE_OBSERVER);
+    invite->set_ttl_seconds(3600);
+  }
   {
     auto* history = next(std::numeric_limits<std::uint64_t>::max()).mutable_get_history();
     history->set_room_id("q3-plan");
@@ -333,6 +340,34 @@ TEST(FrameCodec, FrameWithoutACommandIsInvalidArgument) {
   frame.set_request_id(3);
   frame.set_op_id("x");
   EXPECT_EQ(validate_client_frame(frame, CodecLimits{}), Errc::kInvalidArgument);
+}
+
+TEST(FrameCodec, UnknownBinaryFieldsAreDroppedAtDecode) {
+  v1::ClientFrame f;
+  f.mutable_post_chat()->set_room_id("r");
+  f.mutable_post_chat()->set_text("hi");
+  std::string bytes = f.SerializeAsString();
+  bytes += std::string("\x9a\x06\x03", 3) + "xyz";  // Field 99, length-delimited.
+  auto decoded = decode_client_frame(bytes, Encoding::kProto);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->SerializeAsString(), f.SerializeAsString());
+  EXPECT_TRUE(decoded->GetReflection()->GetUnknownFields(*decoded).empty());
+}
+
+TEST(FrameCodec, TokensAndInvitesPastEightKibAreInvalidArgument) {
+  const std::string big(8 * 1024 + 1, 'a');
+  v1::ClientFrame hello;
+  hello.mutable_hello()->set_token(big);
+  v1::ClientFrame refresh;
+  refresh.mutable_refresh_token()->set_token(big);
+  v1::ClientFrame join;
+  join.mutable_join()->set_room_id("r");
+  join.mutable_join()->set_invite(big);
+  for (const auto& f : {hello, refresh, join}) {
+    EXPECT_EQ(validate_client_frame(f, {}), make_error_code(Errc::kInvalidArgument));
+  }
+  join.mutable_join()->set_invite(big.substr(1));
+  EXPECT_FALSE(validate_client_frame(join, {}));
 }
 
 TEST(FrameCodec, OpIdUpToSixtyFourBytesIsAccepted) {

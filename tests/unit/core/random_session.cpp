@@ -135,7 +135,7 @@ class Generator {
         s.join(members.back().id, members.back().role);
         joined_.push_back(members.back().id);
       }
-      if (o_.commands >= 100 && i == o_.commands - 20) {
+      if (o_.archive_near_end && o_.commands >= 100 && i == o_.commands - 20) {
         s.archive("over");  // The last 20 commands meet an archived room.
       }
       step();
@@ -144,7 +144,29 @@ class Generator {
 
  private:
   std::uint64_t pick(std::uint64_t n) {
+    if (o_.choose) {
+      return o_.choose(n) % n;
+    }
     return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_);
+  }
+  // A kind by weight.
+  Kind weighted(const Weights& w) {
+    if (!o_.choose) {
+      std::discrete_distribution<int> d(w.begin(), w.end());
+      return static_cast<Kind>(d(rng_));
+    }
+    int total = 0;
+    for (int x : w) {
+      total += x;
+    }
+    auto r = static_cast<int>(pick(static_cast<std::uint64_t>(total)));
+    for (int k = 0; k < kKinds; ++k) {
+      if (r < w[static_cast<std::size_t>(k)]) {
+        return static_cast<Kind>(k);
+      }
+      r -= w[static_cast<std::size_t>(k)];
+    }
+    return kChat;
   }
   bool chance(int percent) { return pick(100) < static_cast<std::uint64_t>(percent); }
   const BoardState& state() const { return out_.session.state; }
@@ -230,8 +252,7 @@ class Generator {
     const auto w = phase_weights(state().phase());
     Kind k;
     if (chance(80)) {
-      std::discrete_distribution<int> d(w.begin(), w.end());
-      k = static_cast<Kind>(d(rng_));
+      k = weighted(w);
     } else {
       k = static_cast<Kind>(pick(kKinds));  // Anything, mostly rejected by phase.
     }

@@ -1,10 +1,12 @@
 // A seeded random board session for the property tests (replay_test, visibility_test): ~6
 // members of mixed roles send thousands of random commands of every kind through the rules;
-// only the accepted ones become events. Same seed, same session (std::mt19937).
+// only the accepted ones become events. Same seed, same session (std::mt19937); or the same
+// choices (RandomOptions::choose), same session.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,6 +20,10 @@ struct RandomOptions {
   std::size_t commands = 3000;  // Attempted commands; roughly half are accepted.
   bool anonymous = false;
   bool hide_ideas = false;  // The room's initial option (SetHideIdeas flips it at random too).
+  // Where the choices come from: unset, std::mt19937 seeded with `seed`; set, choose(n) returns
+  // a value in [0, n) for each choice (tests/fuzz/fuzz_board.cpp feeds it from its input bytes).
+  std::function<std::uint64_t(std::uint64_t)> choose;
+  bool archive_near_end = true;  // Sessions of 100+ commands archive the room for the last 20.
 };
 
 // Member ids and display names are unique alphanumeric markers (no Markdown-escaped characters,
