@@ -457,7 +457,7 @@ int run_token(int argc, char** argv) {
     policy.audience = vm["jwt-audience"].as<std::string>();
     const auto token = huddle::auth::mint_member_token(*key, policy, spec);
     if (token.empty()) {
-      std::cerr << "huddle-server token: signing failed\n";
+      std::cerr << "huddle-server token: cannot sign (is --name UTF-8?)\n";
       return 1;
     }
     std::cout << token << std::endl;

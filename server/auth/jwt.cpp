@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <google/protobuf/struct.pb.h>
+#include <google/protobuf/stubs/common.h>
 #include <google/protobuf/util/json_util.h>
 
 #include "core/common/ids.hpp"
@@ -318,6 +319,17 @@ Verified verify_member_token(const JwtKey& key, const JwtPolicy& policy, std::st
 }
 
 std::string mint_member_token(const JwtKey& key, const JwtPolicy& policy, const TokenSpec& spec) {
+  // What verify_member_token would refuse (or, for a name that is not UTF-8, what JSON cannot
+  // carry) is not minted.
+  if (!is_valid_member_id(spec.sub) || spec.name.size() > 64 ||
+      !pb::internal::IsStructurallyValidUTF8(spec.name)) {
+    return {};
+  }
+  for (const auto& [room, role] : spec.rooms) {
+    if (!is_valid_room_id(room) || !parse_grant_role(grant_role_name(role))) {
+      return {};
+    }
+  }
   pb::Struct claims;
   set_string(claims, "sub", spec.sub);
   if (!spec.name.empty()) {

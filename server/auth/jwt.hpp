@@ -76,7 +76,8 @@ Verified verify_member_token(const JwtKey& key, const JwtPolicy& policy, std::st
                              std::int64_t now_unix_s);
 
 // Mints a member token (huddle-server token, tests). Needs an HS256 key, or a PEM private key
-// in `key.key` for RS256/ES256. Empty on failure.
+// in `key.key` for RS256/ES256. Empty on failure, and for claims verify_member_token would
+// refuse (an invalid sub, a name over 64 bytes or not UTF-8, an invalid room id).
 struct TokenSpec {
   std::string sub;
   std::string name;

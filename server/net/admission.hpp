@@ -1,6 +1,6 @@
 // Admission: who may connect and how fast they may talk (docs/PROTOCOL.md, section 12).
 //   PeerSlot     one counted TCP connection, for the total and per-address caps (HTTP 503).
-//   origin_allowed  the browser Origin check before an upgrade (HTTP 403).
+//   (the browser Origin check, HTTP 403, is auth::origin_allowed in server/auth/origin.hpp)
 //   RateLimiter  per-connection command token bucket and frames-per-second cap (4029).
 #pragma once
 
@@ -33,10 +33,6 @@ class PeerSlot {
   NetContext* ctx_ = nullptr;
   std::string ip_;
 };
-
-// `origin`: the Origin header's value (present). `host`: the Host header.
-[[nodiscard]] bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
-                                  const AuthOptions& auth);
 
 class RateLimiter {
  public:

@@ -12,6 +12,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <fmt/format.h>
 
+#include "server/auth/origin.hpp"
 #include "server/net/api_routes.hpp"
 #include "server/net/session.hpp"
 #include "server/net/static_files.hpp"
@@ -191,8 +192,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     // Browsers always send Origin; native clients (SDK, CLI, bots) send none and authenticate by
     // token. A present Origin must be allowed, exactly.
     if (auto origin = req.find(http::field::origin);
-        origin != req.end() && !origin_allowed(origin->value(), req[http::field::host],
-                                               ctx_.tls != nullptr, ctx_.options.auth)) {
+        origin != req.end() &&
+        !auth::origin_allowed(origin->value(), req[http::field::host], ctx_.tls != nullptr,
+                              ctx_.options.auth.allowed_origins,
+                              ctx_.options.auth.loopback_listener)) {
       log::net()->warn("rejected peer={} reason=origin", slot_.ip());
       if (ctx_.metrics != nullptr) {
         ctx_.metrics->reject(metrics::Rejected::kOrigin);

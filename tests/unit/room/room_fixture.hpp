@@ -148,6 +148,7 @@ struct Received {
         case v1::ServerFrame::kPresence: out += "presence"; break;
         case v1::ServerFrame::kTyping: out += "typing"; break;
         case v1::ServerFrame::kRoomClosed: out += "closed"; break;
+        case v1::ServerFrame::kAuthExpiring: out += "auth_expiring"; break;
         case v1::ServerFrame::FRAME_NOT_SET: out += "empty"; break;
       }
     }
