@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "core/board/board_state.hpp"
+#include "tests/sdk/sdk_testing.hpp"
 #include "tests/support/test_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -34,18 +35,6 @@ namespace v1 = huddle::v1;
 using namespace std::chrono_literals;
 
 constexpr const char* kRoom = "sdk-room";
-
-// An io_context on its own thread for the clients.
-struct IoThread {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
-  std::thread thread{[this] { ioc.run(); }};
-  ~IoThread() {
-    guard.reset();
-    ioc.stop();
-    thread.join();
-  }
-};
 
 // What an application built on the SDK saw in one room.
 struct AppView {
@@ -94,18 +83,6 @@ ClientOptions options_for(std::uint16_t port, const std::string& id) {
   o.reconnect_max = 400ms;
   o.request_timeout = 20s;
   return o;
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(10ms);  // Bounded poll: the SDK has no test hook to wait on.
-  }
-  return pred();
 }
 
 // The board the server sends `id` on a fresh join.

@@ -20,49 +20,18 @@
 
 #include "server/store/memory_event_log.hpp"
 #include "server/store/rocksdb_event_log.hpp"
+#include "tests/unit/store/store_testing.hpp"
 
 namespace huddle::store {
 namespace {
+
+using namespace store_test;  // NOLINT(google-build-using-namespace): the shared test helpers.
 
 using boost::system::error_code;
 using huddle::storage::v1::DedupRecord;
 using huddle::storage::v1::RoomMeta;
 using huddle::storage::v1::SnapshotRecord;
 using huddle::v1::Event;
-
-constexpr auto kDeadline = std::chrono::seconds(30);
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "_" + info->name();
-    for (char& c : name) {
-      if (c == '/' || c == '<' || c == '>' || c == ':' || c == ' ') {
-        c = '_';
-      }
-    }
-    path_ = std::filesystem::path(::testing::TempDir()) /
-            ("huddle_store_" + name + "_" + std::to_string(::getpid()) + "_" +
-             std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct MemoryLog {
   static std::unique_ptr<EventLog> open(const std::filesystem::path& /*dir*/) {
@@ -143,18 +112,6 @@ std::vector<AppendRecord> one(AppendRecord r) {
   std::vector<AppendRecord> v;
   v.push_back(std::move(r));
   return v;
-}
-
-// Appends and waits for the callback (with a deadline, so a lost callback fails the test).
-error_code append_wait(EventLog& log, std::vector<AppendRecord> records) {
-  auto done = std::make_shared<std::promise<error_code>>();
-  auto result = done->get_future();
-  log.append(std::move(records), [done](error_code ec) { done->set_value(ec); });
-  if (result.wait_for(kDeadline) != std::future_status::ready) {
-    ADD_FAILURE() << "append callback never ran";
-    return make_error_code(Errc::kInternal);
-  }
-  return result.get();
 }
 
 std::vector<std::uint64_t> seqs_of(const std::vector<Event>& events) {

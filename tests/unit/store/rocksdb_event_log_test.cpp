@@ -16,49 +16,18 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/store/store_testing.hpp"
+
 namespace huddle::store {
 namespace {
+
+using namespace store_test;  // NOLINT(google-build-using-namespace): the shared test helpers.
 
 using boost::system::error_code;
 using huddle::storage::v1::DedupRecord;
 using huddle::storage::v1::RoomMeta;
 using huddle::storage::v1::SnapshotRecord;
 using huddle::v1::Event;
-
-constexpr auto kDeadline = std::chrono::seconds(30);
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "_" + info->name();
-    for (char& c : name) {
-      if (c == '/' || c == ' ') {
-        c = '_';
-      }
-    }
-    path_ = std::filesystem::path(::testing::TempDir()) /
-            ("huddle_rocks_" + name + "_" + std::to_string(::getpid()) + "_" +
-             std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  std::string str() const { return path_.string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 AppendRecord rec(const std::string& room, std::uint64_t seq, std::uint64_t prev,
                  const std::string& op = "") {
@@ -92,26 +61,6 @@ std::vector<AppendRecord> one(AppendRecord r) {
   std::vector<AppendRecord> v;
   v.push_back(std::move(r));
   return v;
-}
-
-error_code append_wait(EventLog& log, std::vector<AppendRecord> records) {
-  auto done = std::make_shared<std::promise<error_code>>();
-  auto result = done->get_future();
-  log.append(std::move(records), [done](error_code ec) { done->set_value(ec); });
-  if (result.wait_for(kDeadline) != std::future_status::ready) {
-    ADD_FAILURE() << "append callback never ran";
-    return make_error_code(Errc::kInternal);
-  }
-  return result.get();
-}
-
-std::unique_ptr<RocksDbEventLog> open_or_fail(const RocksDbOptions& options) {
-  auto log = RocksDbEventLog::open(options);
-  if (!log) {
-    ADD_FAILURE() << "open failed: " << log.error().message();
-    return nullptr;
-  }
-  return std::move(*log);
 }
 
 // Holds the writer thread inside a callback, so that everything appended meanwhile is queued

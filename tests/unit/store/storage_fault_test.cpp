@@ -21,9 +21,12 @@
 
 #include "server/store/rocksdb_event_log.hpp"
 #include "tests/support/fault_fs.hpp"
+#include "tests/unit/store/store_testing.hpp"
 
 namespace huddle::store {
 namespace {
+
+using namespace store_test;  // NOLINT(google-build-using-namespace): the shared test helpers.
 
 using boost::system::error_code;
 using huddle::storage::v1::DedupRecord;
@@ -31,30 +34,7 @@ using huddle::storage::v1::RoomMeta;
 using huddle::testing::FaultInjectionFs;
 using huddle::v1::Event;
 
-constexpr auto kDeadline = std::chrono::seconds(30);
-const std::uint64_t kMaxN = getenv("MAXN") ? std::stoul(getenv("MAXN")) : 200;
-
-class Dir {
- public:
-  Dir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::path(::testing::TempDir()) /
-            ("huddle_faults_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-  }
-  ~Dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  Dir(const Dir&) = delete;
-  Dir& operator=(const Dir&) = delete;
-  Dir(Dir&&) = delete;
-  Dir& operator=(Dir&&) = delete;
-  [[nodiscard]] std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+constexpr std::uint64_t kMaxN = 200;
 
 AppendRecord record(const std::string& room, std::uint64_t seq, const std::string& op,
                     std::size_t text_bytes = 1000) {
@@ -80,28 +60,6 @@ AppendRecord record(const std::string& room, std::uint64_t seq, const std::strin
     r.create_room = meta;
   }
   return r;
-}
-
-error_code append_wait(EventLog& log, AppendRecord r) {
-  std::vector<AppendRecord> records;
-  records.push_back(std::move(r));
-  auto done = std::make_shared<std::promise<error_code>>();
-  auto result = done->get_future();
-  log.append(std::move(records), [done](error_code ec) { done->set_value(ec); });
-  if (result.wait_for(kDeadline) != std::future_status::ready) {
-    ADD_FAILURE() << "append callback never ran";
-    return make_error_code(Errc::kInternal);
-  }
-  return result.get();
-}
-
-std::unique_ptr<RocksDbEventLog> open_log(const RocksDbOptions& options) {
-  auto log = RocksDbEventLog::open(options);
-  if (!log) {
-    ADD_FAILURE() << "open failed: " << log.error().message();
-    return nullptr;
-  }
-  return std::move(*log);
 }
 
 struct Acked {
@@ -159,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(NFrom, StorageFaults, ::testing::Values(1, 51, 101, 151
 
 TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHeadAtomic) {
   const auto started = std::chrono::steady_clock::now();
-  const Dir dir;
+  const TempDir dir;
   auto fs = std::make_shared<FaultInjectionFs>();
   RocksDbOptions options{.path = dir.str()};
   // Small memtables: flushes (SST and MANIFEST writes) and compactions happen within the N
@@ -168,20 +126,20 @@ TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHead
   options.write_buffer_bytes = 256 * 1024;
   options.file_system = fs;
   options.reopen_backoff_ms = 5;
-  auto log = open_log(options);
+  auto log = open_or_fail(options);
   ASSERT_NE(log, nullptr);
   std::map<std::string, RoomAcks> rooms;
   const auto check_all_after_reopen = [&] {
     log.reset();
     options.file_system = nullptr;
-    log = open_log(options);
+    log = open_or_fail(options);
     ASSERT_NE(log, nullptr);
     for (const auto& [room, acked] : rooms) {
       expect_room_holds_exactly(*log, room, acked);
     }
     log.reset();
     options.file_system = fs;
-    log = open_log(options);
+    log = open_or_fail(options);
     ASSERT_NE(log, nullptr);
   };
   std::map<unsigned, int> fired_in;  // File kind -> Ns whose fault hit it first.
@@ -189,7 +147,7 @@ TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHead
     SCOPED_TRACE("N=" + std::to_string(n));
     const std::string room = "r" + std::to_string(n);
     RoomAcks& acked = rooms[room];
-    ASSERT_FALSE(append_wait(*log, record(room, 1, "create")));
+    ASSERT_FALSE(append_one(*log, record(room, 1, "create")));
     acked[1] = Acked{record(room, 1, "create").event_bytes, "create"};
 
     // Three families. n % 3 == 0: the Nth append to the WAL, so it belongs to the append in
@@ -217,7 +175,7 @@ TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHead
       const auto failures_before = fs->failures();
       auto r = record(room, seq, op, text_bytes);
       const std::string bytes = r.event_bytes;
-      const error_code ec = append_wait(*log, std::move(r));
+      const error_code ec = append_one(*log, std::move(r));
       since_fired += fs->fired() ? 1 : 0;
       if (!ec) {
         if (wal_only) {
@@ -245,7 +203,7 @@ TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHead
       log.reset();  // A clean close with the disk healthy again.
       options.durability =
           options.durability == Durability::kSync ? Durability::kWal : Durability::kSync;
-      log = open_log(options);
+      log = open_or_fail(options);
       ASSERT_NE(log, nullptr);
     }
     // The next append gets the next seq. The log retries a reopen at most every
@@ -254,7 +212,7 @@ TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHead
     const std::uint64_t next = acked.size() + 1;
     error_code ec;
     for (int retry = 0; retry < 100; ++retry) {
-      ec = append_wait(*log, record(room, next, "after"));
+      ec = append_one(*log, record(room, next, "after"));
       if (ec != Errc::kStorageUnavailable) {
         break;
       }
@@ -283,19 +241,19 @@ TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHead
 // A reserve larger than any disk: every append fails with kStorageFull and writes nothing,
 // health says "disk full", reads go on. Without the reserve the same store takes writes again.
 TEST(StorageReserve, BelowTheReserveAppendsFailWithStorageFullAndReadsGoOn) {
-  const Dir dir;
+  const TempDir dir;
   RocksDbOptions options{.path = dir.str()};
   {
-    auto log = open_log(options);
+    auto log = open_or_fail(options);
     ASSERT_NE(log, nullptr);
-    ASSERT_FALSE(append_wait(*log, record("r", 1, "create")));
+    ASSERT_FALSE(append_one(*log, record("r", 1, "create")));
   }
   options.reserve_bytes = std::uint64_t{1} << 62U;
   {
-    auto log = open_log(options);
+    auto log = open_or_fail(options);
     ASSERT_NE(log, nullptr);
-    EXPECT_EQ(append_wait(*log, record("r", 2, "full")), Errc::kStorageFull);
-    EXPECT_EQ(append_wait(*log, record("r", 2, "full-again")), Errc::kStorageFull);
+    EXPECT_EQ(append_one(*log, record("r", 2, "full")), Errc::kStorageFull);
+    EXPECT_EQ(append_one(*log, record("r", 2, "full-again")), Errc::kStorageFull);
     EXPECT_FALSE(log->health().writable);
     EXPECT_EQ(log->health().detail, "disk full");
     auto events = log->read_after(RoomId("r"), Seq(0), 10);
@@ -304,10 +262,10 @@ TEST(StorageReserve, BelowTheReserveAppendsFailWithStorageFullAndReadsGoOn) {
     EXPECT_EQ(*log->head(RoomId("r")), Seq(1));
   }
   options.reserve_bytes = 1;
-  auto log = open_log(options);
+  auto log = open_or_fail(options);
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(*log->head(RoomId("r")), Seq(1));
-  EXPECT_FALSE(append_wait(*log, record("r", 2, "ok")));
+  EXPECT_FALSE(append_one(*log, record("r", 2, "ok")));
   EXPECT_TRUE(log->health().writable);
 }
 
