@@ -116,7 +116,6 @@ class StorageFaults : public ::testing::TestWithParam<std::uint64_t> {};
 INSTANTIATE_TEST_SUITE_P(NFrom, StorageFaults, ::testing::Values(1, 51, 101, 151));
 
 TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHeadAtomic) {
-  const auto started = std::chrono::steady_clock::now();
   const TempDir dir;
   auto fs = std::make_shared<FaultInjectionFs>();
   RocksDbOptions options{.path = dir.str()};
@@ -235,7 +234,6 @@ TEST_P(StorageFaults, TheNthWriteOrSyncFailingNeverAcksAndKeepsEventDedupAndHead
   std::cerr << "faults first hit: WAL " << fired_in[FaultInjectionFs::kWal] << ", SST "
             << fired_in[FaultInjectionFs::kSst] << ", MANIFEST "
             << fired_in[FaultInjectionFs::kManifest] << "\n";
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60));
 }
 
 // A reserve larger than any disk: every append fails with kStorageFull and writes nothing,
