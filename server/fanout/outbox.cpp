@@ -28,8 +28,7 @@ void Outbox::push(PayloadPtr payload) {
     // last applied seq after the 4008 close.
     count_bytes(-static_cast<std::int64_t>(queued_bytes_));
     overflowed_ = true;
-    queue_.clear();
-    queued_bytes_ = 0;
+    release();
     armed_ = true;  // The writer must hear about the overflow even if it is idle.
     wake();
     return;
@@ -46,6 +45,7 @@ void Outbox::push(PayloadPtr payload) {
 bool Outbox::take_message(std::string& out) {
   out.clear();
   if (queue_.empty() || overflowed_) {
+    release();  // Idle: hold no storage until the next push.
     armed_ = true;
     return false;
   }
@@ -56,20 +56,21 @@ bool Outbox::take_message(std::string& out) {
     out.append(codec::kJsonMessagePrefix);
   }
   const std::size_t overhead = json ? 1 + codec::kJsonMessageSuffix.size() : 0;
-  bool any = false;
-  while (!queue_.empty()) {
-    const auto& piece = queue_.front()->for_encoding(encoding_);
-    if (any && out.size() + piece.size() + overhead > options_.max_batch_bytes) {
+  std::size_t taken = 0;
+  while (taken < queue_.size()) {
+    const auto& piece = queue_[taken]->for_encoding(encoding_);
+    if (taken > 0 && out.size() + piece.size() + overhead > options_.max_batch_bytes) {
       break;
     }
-    if (json && any) {
+    if (json && taken > 0) {
       out.push_back(',');
     }
     out.append(piece);
     queued_bytes_ -= piece.size();
-    queue_.pop_front();
-    any = true;
+    ++taken;
   }
+  // Keeps the capacity while busy; it is released once take_message finds nothing.
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
   if (json) {
     out.append(codec::kJsonMessageSuffix);
   }
@@ -86,7 +87,11 @@ void Outbox::count_bytes(std::int64_t delta) {
 void Outbox::close() {
   count_bytes(-static_cast<std::int64_t>(queued_bytes_));
   closed_ = true;
-  queue_.clear();
+  release();
+}
+
+void Outbox::release() {
+  std::vector<PayloadPtr>().swap(queue_);
   queued_bytes_ = 0;
 }
 

@@ -1,4 +1,5 @@
 // Outbox: one connection's bounded FIFO of shared payloads, drained by its session's writer.
+// It holds memory only while it holds payloads: an idle connection's outbox allocates nothing.
 // Owner: the session's shard (single thread); rooms on that shard push directly, rooms on other
 // shards post one closure per shard per event (see room/room.cpp deliver()).
 // Invariant 8: past max_bytes the outbox stops accepting, drops what it holds and reports
@@ -6,9 +7,9 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "server/fanout/payload.hpp"
 #include "server/util/metrics.hpp"
@@ -39,7 +40,8 @@ class Outbox {
 
   // REQUIRES: on the owner's thread. Moves the next WebSocket message into `out` (cleared first):
   // every queued payload, in order, packed into one ServerMessage of at most max_batch_bytes
-  // (one payload at least). Returns false, and arms the wakeup, when there is nothing to send.
+  // (one payload at least). Returns false, and arms the wakeup, when there is nothing to send;
+  // the queue's storage is released then.
   [[nodiscard]] bool take_message(std::string& out);
 
   // The writer has a message in flight; pushes will not call the wakeup until take_message()
@@ -49,6 +51,10 @@ class Outbox {
   [[nodiscard]] std::size_t queued_items() const noexcept { return queue_.size(); }
   // The i-th queued payload (0 = oldest), for inspection: tests check recipients share buffers.
   [[nodiscard]] const PayloadPtr& queued(std::size_t i) const { return queue_.at(i); }
+  // Bytes of queue storage held (0 when idle), for the idle-memory test.
+  [[nodiscard]] std::size_t storage_bytes() const noexcept {
+    return queue_.capacity() * sizeof(PayloadPtr);
+  }
   [[nodiscard]] codec::Encoding encoding() const noexcept { return encoding_; }
   // Stop accepting (connection closing).
   void close();
@@ -56,12 +62,13 @@ class Outbox {
  private:
   void wake();
   void count_bytes(std::int64_t delta);
+  void release();  // Drops the queue and its storage.
 
   codec::Encoding encoding_;
   OutboxOptions options_;
-  std::deque<PayloadPtr> queue_;  // Owner: session shard.
-  std::size_t queued_bytes_ = 0;  // Owner: session shard. Sum of queue_ bytes for encoding_.
-  bool armed_ = true;             // Writer idle: the next push must wake it.
+  std::vector<PayloadPtr> queue_;  // Owner: session shard. Oldest first.
+  std::size_t queued_bytes_ = 0;   // Owner: session shard. Sum of queue_ bytes for encoding_.
+  bool armed_ = true;              // Writer idle: the next push must wake it.
   bool overflowed_ = false;
   bool closed_ = false;
   std::function<void()> wakeup_;

@@ -528,6 +528,7 @@ void Session::do_write() {
     return;
   }
   if (!outbox_->take_message(write_buf_)) {
+    std::string().swap(write_buf_);  // Idle: no write buffer until there is something to send.
     if (close_after_flush_ != 0) {
       start_close(std::exchange(close_after_flush_, 0));
     }
@@ -547,9 +548,6 @@ void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
       log::net()->debug("write failed conn={} err={}", conn_id_, ec.message());
     }
     return finish();
-  }
-  if (write_buf_.capacity() > 64 * 1024) {
-    std::string().swap(write_buf_);  // Busy bursts do not pin memory on idle connections.
   }
   if (close_code_ != 0) {
     const auto code = std::exchange(close_code_, 0);

@@ -335,5 +335,41 @@ TEST(Outbox, PayloadsEncodeOnlyTheWantedEncodings) {
   EXPECT_TRUE(proto_only->for_encoding(Encoding::kJson).empty());
 }
 
+// W4 (idle memory): an outbox holds queue storage only while it holds payloads. A partial take
+// keeps the rest in order; once the writer finds it empty, the storage is released; an overflow
+// and a close release it too.
+TEST(Outbox, HoldsNoStorageOnceDrainedOverflowedOrClosed) {
+  const std::size_t piece_bytes = bytes_of(2, Encoding::kProto);  // Pieces 2..9: one size.
+  Outbox outbox(Encoding::kProto, OutboxOptions{.max_batch_bytes = 2 * piece_bytes + 1});
+  EXPECT_EQ(outbox.storage_bytes(), 0U);
+  for (std::uint64_t seq = 2; seq <= 6; ++seq) {
+    outbox.push(piece(seq));
+  }
+  EXPECT_GT(outbox.storage_bytes(), 0U);
+  std::string bytes;
+  ASSERT_TRUE(outbox.take_message(bytes));  // 2, 3
+  EXPECT_EQ(outbox.queued_items(), 3U);
+  EXPECT_EQ(outbox.queued(0)->for_encoding(Encoding::kProto),
+            piece(4)->for_encoding(Encoding::kProto));
+  const auto rest = drain(outbox);
+  ASSERT_EQ(rest.size(), 2U);
+  EXPECT_EQ(seqs_of(rest[0].message), (Seqs{4, 5}));
+  EXPECT_EQ(seqs_of(rest[1].message), (Seqs{6}));
+  EXPECT_EQ(outbox.storage_bytes(), 0U) << "an idle outbox keeps its queue's storage";
+
+  Outbox small(Encoding::kProto, OutboxOptions{.max_bytes = 2 * piece_bytes});
+  small.push(piece(2));
+  small.push(piece(3));
+  small.push(piece(4));  // Overflow.
+  ASSERT_TRUE(small.overflowed());
+  EXPECT_EQ(small.storage_bytes(), 0U);
+
+  Outbox closing(Encoding::kProto, OutboxOptions{});
+  closing.push(piece(1));
+  closing.close();
+  EXPECT_EQ(closing.storage_bytes(), 0U);
+  EXPECT_EQ(closing.queued_items(), 0U);
+}
+
 }  // namespace
 }  // namespace huddle::fanout
