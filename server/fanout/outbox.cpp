@@ -42,8 +42,10 @@ void Outbox::push(PayloadPtr payload) {
   wake();
 }
 
-bool Outbox::take_message(std::string& out) {
-  out.clear();
+bool Outbox::take_message(OutMessage& out) {
+  out.packed_.clear();
+  out.whole_.reset();
+  out.whole_bytes_ = {};
   if (queue_.empty() || overflowed_) {
     release();  // Idle: hold no storage until the next push.
     armed_ = true;
@@ -52,30 +54,54 @@ bool Outbox::take_message(std::string& out) {
   armed_ = false;
   const std::size_t before = queued_bytes_;
   const bool json = encoding_ == codec::Encoding::kJson;
-  if (json) {
-    out.append(codec::kJsonMessagePrefix);
-  }
-  const std::size_t overhead = json ? 1 + codec::kJsonMessageSuffix.size() : 0;
+  out.prefix_ = json ? codec::kJsonMessagePrefix : std::string_view();
+  out.suffix_ = json ? codec::kJsonMessageSuffix : std::string_view();
   std::size_t taken = 0;
-  while (taken < queue_.size()) {
-    const auto& piece = queue_[taken]->for_encoding(encoding_);
-    if (taken > 0 && out.size() + piece.size() + overhead > options_.max_batch_bytes) {
-      break;
+  if (const auto& first = queue_.front()->for_encoding(encoding_);
+      first.size() >= options_.zero_copy_bytes) {
+    out.whole_bytes_ = first;
+    out.whole_ = std::move(queue_.front());
+    queued_bytes_ -= first.size();
+    taken = 1;
+  } else {
+    // The message wrapper, and the "," before each further JSON piece.
+    const std::size_t overhead = out.prefix_.size() + out.suffix_.size() + (json ? 1 : 0);
+    while (taken < queue_.size()) {
+      const auto& piece = queue_[taken]->for_encoding(encoding_);
+      if (taken > 0 && (piece.size() >= options_.zero_copy_bytes ||
+                        out.packed_.size() + piece.size() + overhead > options_.max_batch_bytes)) {
+        break;
+      }
+      if (json && taken > 0) {
+        out.packed_.push_back(',');
+      }
+      out.packed_.append(piece);
+      queued_bytes_ -= piece.size();
+      ++taken;
     }
-    if (json && taken > 0) {
-      out.push_back(',');
-    }
-    out.append(piece);
-    queued_bytes_ -= piece.size();
-    ++taken;
   }
   // Keeps the capacity while busy; it is released once take_message finds nothing.
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
-  if (json) {
-    out.append(codec::kJsonMessageSuffix);
-  }
   count_bytes(static_cast<std::int64_t>(queued_bytes_) - static_cast<std::int64_t>(before));
   return true;
+}
+
+std::array<std::string_view, 3> OutMessage::parts() const {
+  return {prefix_, whole_ ? whole_bytes_ : std::string_view(packed_), suffix_};
+}
+
+std::string OutMessage::str() const {
+  std::string out;
+  for (const auto part : parts()) {
+    out.append(part);
+  }
+  return out;
+}
+
+void OutMessage::release() {
+  std::string().swap(packed_);
+  whole_.reset();
+  whole_bytes_ = {};
 }
 
 void Outbox::count_bytes(std::int64_t delta) {

@@ -6,9 +6,11 @@
 // overflow; the session then closes with 4008 and the client resumes without loss.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/fanout/payload.hpp"
@@ -19,7 +21,31 @@ namespace huddle::fanout {
 struct OutboxOptions {
   std::size_t max_bytes = 1024 * 1024;       // Per member; past it: close 4008 (slow consumer).
   std::size_t max_batch_bytes = 256 * 1024;  // One WebSocket message (ServerMessage) at most.
-  metrics::Metrics* metrics = nullptr;       // Deliveries and queued bytes; none in unit tests.
+  // A payload this big (a board snapshot, a history page) is its own message, written from the
+  // shared buffer without a copy: a join storm copies no snapshot per member.
+  std::size_t zero_copy_bytes = 16 * 1024;
+  metrics::Metrics* metrics = nullptr;  // Deliveries and queued bytes; none in unit tests.
+};
+
+// One WebSocket message for the writer: small payloads packed (copied) into one buffer, or one
+// large payload sent from its shared, immutable buffer, which the message holds until the write
+// completes. JSON wraps either in the message prefix and suffix.
+class OutMessage {
+ public:
+  // The message's bytes, in order, as three parts (some empty): a gather write.
+  [[nodiscard]] std::array<std::string_view, 3> parts() const;
+  [[nodiscard]] std::string str() const;  // The parts joined.
+  [[nodiscard]] bool zero_copy() const noexcept { return whole_ != nullptr; }
+  // Drops the payload and the packed buffer's memory (the writer is idle).
+  void release();
+
+ private:
+  friend class Outbox;
+  std::string packed_;
+  PayloadPtr whole_;
+  std::string_view whole_bytes_;
+  std::string_view prefix_;
+  std::string_view suffix_;
 };
 
 class Outbox {
@@ -39,10 +65,10 @@ class Outbox {
   void push(PayloadPtr payload);
 
   // REQUIRES: on the owner's thread. Moves the next WebSocket message into `out` (cleared first):
-  // every queued payload, in order, packed into one ServerMessage of at most max_batch_bytes
-  // (one payload at least). Returns false, and arms the wakeup, when there is nothing to send;
-  // the queue's storage is released then.
-  [[nodiscard]] bool take_message(std::string& out);
+  // the queued payloads, in order, packed into one ServerMessage of at most max_batch_bytes
+  // (one payload at least), or one payload of zero_copy_bytes or more on its own. Returns false,
+  // and arms the wakeup, when there is nothing to send; the queue's storage is released then.
+  [[nodiscard]] bool take_message(OutMessage& out);
 
   // The writer has a message in flight; pushes will not call the wakeup until take_message()
   // finds the queue empty again.

@@ -1,5 +1,6 @@
 #include "server/net/session.hpp"
 
+#include <array>
 #include <random>
 #include <utility>
 
@@ -527,17 +528,19 @@ void Session::do_write() {
   if (closing_) {
     return;
   }
-  if (!outbox_->take_message(write_buf_)) {
-    std::string().swap(write_buf_);  // Idle: no write buffer until there is something to send.
+  if (!outbox_->take_message(write_msg_)) {
+    write_msg_.release();  // Idle: no write buffer until there is something to send.
     if (close_after_flush_ != 0) {
       start_close(std::exchange(close_after_flush_, 0));
     }
     return;
   }
   writing_ = true;
-  with_ws([this](auto& ws) {
-    ws.async_write(boost::asio::buffer(write_buf_),
-                   beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  const auto parts = write_msg_.parts();
+  const std::array<boost::asio::const_buffer, 3> buffers{
+      boost::asio::buffer(parts[0]), boost::asio::buffer(parts[1]), boost::asio::buffer(parts[2])};
+  with_ws([&](auto& ws) {
+    ws.async_write(buffers, beast::bind_front_handler(&Session::on_write, shared_from_this()));
   });
 }
 

@@ -92,7 +92,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::uint64_t conn_id_;
   std::shared_ptr<fanout::Outbox> outbox_;  // Rooms hold weak refs.
   beast::flat_buffer read_buf_;             // Owner: shard.
-  std::string write_buf_;                   // Owner: shard. The message in flight.
+  fanout::OutMessage write_msg_;            // Owner: shard. The message in flight.
   bool accepted_ = false;                   // The WebSocket upgrade completed.
   bool writing_ = false;
   bool closing_ = false;

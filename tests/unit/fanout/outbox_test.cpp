@@ -50,8 +50,9 @@ struct Message {
 
 std::vector<Message> drain(Outbox& outbox) {
   std::vector<Message> out;
-  std::string bytes;
-  while (outbox.take_message(bytes)) {
+  OutMessage taken;
+  while (outbox.take_message(taken)) {
+    const std::string bytes = taken.str();
     auto message = codec::decode_server_message(bytes, outbox.encoding());
     EXPECT_TRUE(message) << "undecodable message: " << bytes;
     out.push_back(Message{bytes, message ? *message : v1::ServerMessage{}});
@@ -205,7 +206,7 @@ TEST(Outbox, WakeupRunsOnceWhileTheWriterIsBusyAndAgainOnceItIsIdle) {
   outbox.push(reply_frame(2));
   EXPECT_EQ(wakeups, 1);  // The writer has not looked yet: no second wakeup.
 
-  std::string msg;
+  OutMessage msg;
   ASSERT_TRUE(outbox.take_message(msg));  // Writer busy with frames 1 and 2.
   outbox.push(reply_frame(3));
   EXPECT_EQ(wakeups, 1);
@@ -214,7 +215,7 @@ TEST(Outbox, WakeupRunsOnceWhileTheWriterIsBusyAndAgainOnceItIsIdle) {
   EXPECT_EQ(wakeups, 1);  // Still busy: it has not seen an empty queue yet.
   ASSERT_TRUE(outbox.take_message(msg));
   EXPECT_FALSE(outbox.take_message(msg));  // Idle now.
-  EXPECT_TRUE(msg.empty());
+  EXPECT_TRUE(msg.str().empty());
   EXPECT_EQ(wakeups, 1);
   outbox.push(reply_frame(5));
   EXPECT_EQ(wakeups, 2);
@@ -248,7 +249,7 @@ TEST(Outbox, PushingPastMaxBytesOverflowsDropsTheQueueAndWakesTheWriter) {
   EXPECT_EQ(outbox.queued_items(), 0U);
   EXPECT_EQ(outbox.queued_bytes(), 0U);
   EXPECT_EQ(wakeups, 2);
-  std::string msg;
+  OutMessage msg;
   EXPECT_FALSE(outbox.take_message(msg));
   EXPECT_TRUE(outbox.overflowed());
 }
@@ -260,7 +261,7 @@ TEST(Outbox, OverflowWakesABusyWriter) {
   int wakeups = 0;
   outbox.set_wakeup([&] { ++wakeups; });
   outbox.push(piece(1));
-  std::string msg;
+  OutMessage msg;
   ASSERT_TRUE(outbox.take_message(msg));  // Busy.
   outbox.push(piece(2));
   outbox.push(piece(3));
@@ -279,7 +280,7 @@ TEST(Outbox, ExactlyMaxBytesQueuedIsStillAccepted) {
   outbox.push(piece(2));
   outbox.push(piece(3));
   EXPECT_FALSE(outbox.overflowed());
-  std::string msg;
+  OutMessage msg;
   ASSERT_TRUE(outbox.take_message(msg));
   EXPECT_EQ(outbox.queued_bytes(), 0U);
   outbox.push(piece(4));
@@ -297,7 +298,7 @@ TEST(Outbox, CloseDropsTheQueueAndLaterPushes) {
   EXPECT_EQ(outbox.queued_bytes(), 0U);
   outbox.push(piece(3));
   EXPECT_EQ(outbox.queued_items(), 0U);
-  std::string msg;
+  OutMessage msg;
   EXPECT_FALSE(outbox.take_message(msg));
 }
 
@@ -315,16 +316,17 @@ TEST(Outbox, OutboxesShareOnePayloadInsteadOfCopyingIt) {
   EXPECT_EQ(p.use_count(), 4);
   EXPECT_EQ(&p->for_encoding(Encoding::kProto), proto_bytes);
 
-  std::string from_a;
-  std::string from_b;
-  std::string from_c;
+  OutMessage from_a;
+  OutMessage from_b;
+  OutMessage from_c;
   ASSERT_TRUE(a.take_message(from_a));
   ASSERT_TRUE(b.take_message(from_b));
   ASSERT_TRUE(c.take_message(from_c));
-  EXPECT_EQ(from_a, *proto_bytes);
-  EXPECT_EQ(from_b, *proto_bytes);
-  EXPECT_EQ(from_c, std::string(codec::kJsonMessagePrefix) + p->for_encoding(Encoding::kJson) +
-                        std::string(codec::kJsonMessageSuffix));
+  EXPECT_EQ(from_a.str(), *proto_bytes);
+  EXPECT_EQ(from_b.str(), *proto_bytes);
+  EXPECT_EQ(from_c.str(), std::string(codec::kJsonMessagePrefix) +
+                              p->for_encoding(Encoding::kJson) +
+                              std::string(codec::kJsonMessageSuffix));
   EXPECT_EQ(p.use_count(), 1);  // Taken messages released their references.
 }
 
@@ -346,8 +348,8 @@ TEST(Outbox, HoldsNoStorageOnceDrainedOverflowedOrClosed) {
     outbox.push(piece(seq));
   }
   EXPECT_GT(outbox.storage_bytes(), 0U);
-  std::string bytes;
-  ASSERT_TRUE(outbox.take_message(bytes));  // 2, 3
+  OutMessage taken;
+  ASSERT_TRUE(outbox.take_message(taken));  // 2, 3
   EXPECT_EQ(outbox.queued_items(), 3U);
   EXPECT_EQ(outbox.queued(0)->for_encoding(Encoding::kProto),
             piece(4)->for_encoding(Encoding::kProto));
@@ -369,6 +371,47 @@ TEST(Outbox, HoldsNoStorageOnceDrainedOverflowedOrClosed) {
   closing.close();
   EXPECT_EQ(closing.storage_bytes(), 0U);
   EXPECT_EQ(closing.queued_items(), 0U);
+}
+
+// Invariant 7 for large payloads: a payload of zero_copy_bytes or more (a board snapshot) is its
+// own message, written from the shared buffer itself; the small ones around it are packed as
+// usual, in order, and JSON still gets its message wrapper.
+TEST(Outbox, ALargePayloadIsSentFromTheSharedBufferWithoutACopy) {
+  for (const auto encoding : {Encoding::kProto, Encoding::kJson}) {
+    v1::ServerFrame big_frame;
+    big_frame.mutable_snapshot()->set_room_id(std::string(40 * 1024, 'r'));
+    const PayloadPtr big = make_frame_payload(big_frame, kBoth);
+    Outbox outbox(encoding, OutboxOptions{.zero_copy_bytes = 32 * 1024});
+    outbox.push(piece(1));
+    outbox.push(piece(2));
+    outbox.push(big);
+    outbox.push(piece(3));
+
+    OutMessage msg;
+    ASSERT_TRUE(outbox.take_message(msg));
+    EXPECT_FALSE(msg.zero_copy());
+    auto decoded = codec::decode_server_message(msg.str(), encoding);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(seqs_of(*decoded), (Seqs{1, 2}));
+
+    ASSERT_TRUE(outbox.take_message(msg));
+    ASSERT_TRUE(msg.zero_copy());
+    EXPECT_EQ(msg.parts()[1].data(), big->for_encoding(encoding).data()) << "copied";
+    EXPECT_EQ(big.use_count(), 2);  // Held by the message until the next take.
+    decoded = codec::decode_server_message(msg.str(), encoding);
+    ASSERT_TRUE(decoded);
+    ASSERT_EQ(decoded->frames_size(), 1);
+    EXPECT_EQ(decoded->frames(0).snapshot().room_id().size(), 40U * 1024);
+
+    ASSERT_TRUE(outbox.take_message(msg));
+    EXPECT_FALSE(msg.zero_copy());
+    EXPECT_EQ(big.use_count(), 1);
+    decoded = codec::decode_server_message(msg.str(), encoding);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(seqs_of(*decoded), (Seqs{3}));
+    EXPECT_FALSE(outbox.take_message(msg));
+    EXPECT_EQ(outbox.queued_bytes(), 0U);
+  }
 }
 
 }  // namespace

@@ -314,9 +314,9 @@ class RoomTest : public ::testing::Test {
   // Everything the client's writer would send, decoded.
   static Received drain(Client& c) {
     Received out;
-    std::string bytes;
-    while (c.outbox->take_message(bytes)) {
-      auto message = codec::decode_server_message(bytes, c.outbox->encoding());
+    fanout::OutMessage taken;
+    while (c.outbox->take_message(taken)) {
+      auto message = codec::decode_server_message(taken.str(), c.outbox->encoding());
       EXPECT_TRUE(message) << "undecodable server message";
       if (!message) {
         continue;
