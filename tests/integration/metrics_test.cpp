@@ -24,8 +24,10 @@ Samples scrape(std::uint16_t port) {
   EXPECT_EQ(res.content_type, "text/plain; version=0.0.4; charset=utf-8");
   static const std::regex kHelp(R"(# HELP [a-z_]+ .+)");
   static const std::regex kType(R"(# TYPE ([a-z_]+) (counter|gauge|histogram))");
+  // Values as Prometheus writes them: a sum under 1e-4 s prints as 9.1e-05 (a test that once
+  // failed when a fan-out was that fast).
   static const std::regex kSample(
-      R"(([a-z_]+)(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+]+))");
+      R"(([a-z_]+)(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.]+(?:e[+-]?[0-9]+)?))");
   Samples out;
   std::map<std::string, std::string> types;
   std::istringstream in(res.body);
