@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
 
 #include "bench/load_conn.hpp"
 #include "bench/stats.hpp"
@@ -46,6 +47,12 @@ struct Args {
   std::string durability = "";
   std::string label = "";
   bool anonymous = false;  // fanout: rooms are anonymous (two visibility classes per chat event).
+  int slow_members = 0;    // fanout: members per room that join and then never read (W-slow).
+  // soak (bench/soak.cpp): run length, the mix, the optional server process it kills and restarts.
+  double duration_s = 180, post_fraction = 0.05, post_interval_s = 3,
+         reconnect_fraction_per_min = 0.20, kill_at_s = 0, sample_s = 10, warmup_s = 60,
+         p99_floor_ms = 2, max_rss_slope_mib = 1.0;
+  std::string server_cmd = "", server_log = "";
 };
 
 inline Args parse(int argc, char** argv) {
@@ -76,6 +83,8 @@ inline Args parse(int argc, char** argv) {
       a.mode = v();
     } else if (f == "--anonymous") {
       a.anonymous = true;
+    } else if (f == "--slow-members") {
+      a.slow_members = std::max(0, std::stoi(v()));
     } else if (f == "--rooms") {
       a.rooms = std::stoi(v());
     } else if (f == "--members") {
@@ -104,6 +113,28 @@ inline Args parse(int argc, char** argv) {
       a.durability = v();
     } else if (f == "--label") {
       a.label = v();
+    } else if (f == "--duration-s") {
+      a.duration_s = std::stod(v());
+    } else if (f == "--post-fraction") {
+      a.post_fraction = std::stod(v());
+    } else if (f == "--post-interval-s") {
+      a.post_interval_s = std::stod(v());
+    } else if (f == "--reconnect-fraction-per-min") {
+      a.reconnect_fraction_per_min = std::stod(v());
+    } else if (f == "--kill-at-s") {
+      a.kill_at_s = std::stod(v());
+    } else if (f == "--sample-s") {
+      a.sample_s = std::stod(v());
+    } else if (f == "--warmup-s") {
+      a.warmup_s = std::stod(v());
+    } else if (f == "--p99-floor-ms") {
+      a.p99_floor_ms = std::stod(v());
+    } else if (f == "--max-rss-slope-mib") {
+      a.max_rss_slope_mib = std::stod(v());
+    } else if (f == "--server-cmd") {
+      a.server_cmd = v();
+    } else if (f == "--server-log") {
+      a.server_log = v();
     } else {
       throw std::invalid_argument("unknown flag " + f);
     }
@@ -134,6 +165,29 @@ inline google::protobuf::RepeatedPtrField<v1::ServerFrame> frames_of(std::string
     return {};
   }
   return std::move(*m.mutable_frames());
+}
+
+// Whether a binary ServerMessage holds a frame of oneof case `kind` (a ServerFrame field number,
+// e.g. 3 = snapshot), read from the wire without parsing the frames: a join storm's 200 copies of a
+// large snapshot must not make the load generator the bottleneck.
+inline bool has_frame_of_kind(std::string_view msg, std::uint32_t kind) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(msg.data()),
+                                            static_cast<int>(msg.size()));
+  constexpr std::uint32_t kFramesTag = (1U << 3) | 2U;  // ServerMessage.frames, length-delimited.
+  while (const std::uint32_t tag = in.ReadTag()) {
+    std::uint32_t len = 0;
+    if (tag != kFramesTag || !in.ReadVarint32(&len)) {
+      return false;
+    }
+    const int start = in.CurrentPosition();
+    if (in.ReadTag() >> 3 == kind) {
+      return true;
+    }
+    if (!in.Skip(static_cast<int>(len) - (in.CurrentPosition() - start))) {
+      return false;
+    }
+  }
+  return false;
 }
 
 // Blocking request during setup: reads until the reply to `frame` (other frames are skipped).
@@ -299,5 +353,6 @@ Result post(const Args& a);
 Result join_storm(const Args& a);
 Result resume(const Args& a);
 Result idle(const Args& a);
+Result soak(const Args& a);
 
 }  // namespace huddle::bench

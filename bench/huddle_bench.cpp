@@ -4,11 +4,13 @@
 //
 //   huddle-bench fanout --rooms R --members M --publishers P --messages N --size S [--rate PER_S]
 //                       [--anonymous]  (anonymous rooms: every chat event has two visibility
-//                       classes)
+//                       classes)  [--slow-members K]  (K members per room never read: W-slow)
 //   huddle-bench post   --publishers P --messages N [--durability LABEL]
 //   huddle-bench join   --ideas K --members M
 //   huddle-bench resume --missed N
 //   huddle-bench idle   --connections C
+//   huddle-bench soak   --connections C --rooms R --duration-s S [--kill-at-s T --server-cmd CMD]
+//                       (long run: RSS, fds, p99 drift, acked-event loss; see bench/soak.cpp)
 // Common: --url ws://HOST:PORT/ws  --server-pid PID  --mode huddle|broadcast  --timeout SECONDS
 //         --label TEXT (added to the JSON line)
 // Output: a human table, then one JSON line (prefix "JSON ").
@@ -30,6 +32,8 @@ int main(int argc, char** argv) {
       r = resume(args);
     } else if (args.scenario == "idle") {
       r = idle(args);
+    } else if (args.scenario == "soak") {
+      r = soak(args);
     } else {
       throw std::invalid_argument("unknown scenario " + args.scenario);
     }

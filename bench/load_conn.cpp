@@ -45,6 +45,10 @@ void LoadConn::start(OnMessage on_message) {
 void LoadConn::do_read() {
   ws_.async_read(buf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
     if (ec) {
+      self->ended_ = true;
+      if (ec == websocket::error::closed) {
+        self->close_code_ = static_cast<std::uint16_t>(self->ws_.reason().code);
+      }
       return;
     }
     const auto data = self->buf_.cdata();

@@ -35,6 +35,10 @@ class LoadConn : public std::enable_shared_from_this<LoadConn> {
   // io thread only.
   void send_here(std::string bytes);
   void close();
+  // io thread only: whether the read loop has ended (the peer closed or the connection dropped),
+  // and the close code the peer sent (0: none, the connection dropped without a close frame).
+  [[nodiscard]] bool ended() const noexcept { return ended_; }
+  [[nodiscard]] std::uint16_t close_code() const noexcept { return close_code_; }
 
  private:
   void do_read();
@@ -45,6 +49,8 @@ class LoadConn : public std::enable_shared_from_this<LoadConn> {
   OnMessage on_message_;
   std::deque<std::string> writes_;
   bool writing_ = false;
+  bool ended_ = false;
+  std::uint16_t close_code_ = 0;
 };
 
 }  // namespace huddle::bench

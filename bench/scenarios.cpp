@@ -33,6 +33,11 @@ Result fanout(const Args& a) {
     }
   }
   std::vector<std::shared_ptr<LoadConn>> members;
+  // --slow-members K: the last K members of each room join and then never read their socket
+  // (a stalled client); the figures are the other members'. After the run they read again, to
+  // see how the server ended them (4008: closed as a slow consumer).
+  const int slow_members = std::min(a.slow_members, a.members);
+  std::vector<std::shared_ptr<LoadConn>> slow;
   for (int r = 0; r < a.rooms; ++r) {
     for (int m = 0; m < a.members; ++m) {
       const int index = r * a.members + m;
@@ -43,6 +48,10 @@ Result fanout(const Args& a) {
       } else {
         c = huddle_member(io.ioc, a, fmt::format("m{}-{}", index, id));
         join_sync(*c, room_name(r));
+      }
+      if (m >= a.members - slow_members) {
+        slow.push_back(std::move(c));
+        continue;
       }
       const bool sampled = index % a.sample_every == 0;
       c->start([&, sampled, broadcast](std::string_view msg) {
@@ -102,7 +111,7 @@ Result fanout(const Args& a) {
   }
   std::int64_t expected = 0;
   for (const auto& p : pubs) {
-    expected += static_cast<std::int64_t>(p->to_send) * a.members;
+    expected += static_cast<std::int64_t>(p->to_send) * (a.members - slow_members);
   }
 
   // Let setup traffic (presence, MemberJoined events) drain before measuring.
@@ -194,7 +203,39 @@ Result fanout(const Args& a) {
   const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
   const double cpu_self = self_cpu_seconds() - cpu0_self;
   measuring = false;
+
+  // The stalled members read again: what they find at the end of their stream is how the server
+  // ended them. It drops one that never takes its close frame after its handshake timeout (10 s
+  // by default), so wait a little longer than that.
+  int slow_4008 = 0;
+  int slow_other = 0;
+  if (!slow.empty()) {
+    on_io_thread(io.ioc, [&] {
+      for (auto& c : slow) {
+        c->start([](std::string_view) {});
+      }
+      return 0;
+    });
+    const auto slow_deadline = now_ns() + 15'000'000'000LL;
+    const auto any_open = [&] {
+      return std::any_of(slow.begin(), slow.end(), [](const auto& c) { return !c->ended(); });
+    };
+    while (now_ns() < slow_deadline && on_io_thread(io.ioc, any_open)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    on_io_thread(io.ioc, [&] {
+      for (const auto& c : slow) {
+        if (c->ended()) {
+          ++(c->close_code() == 4008 ? slow_4008 : slow_other);
+        }
+      }
+      return 0;
+    });
+  }
   auto lat = on_io_thread(io.ioc, [&] {
+    for (auto& c : slow) {
+      c->close();
+    }
     for (auto& m : members) {
       m->close();
     }
@@ -212,6 +253,14 @@ Result fanout(const Args& a) {
   r.num("messages", a.messages);
   r.num("size", a.size);
   r.num("anonymous", a.anonymous ? 1 : 0);
+  r.num("slow_members", slow_members);
+  if (slow_members > 0) {
+    // Of the stalled members: closed with 4008, ended otherwise (dropped, another code), and
+    // still open 15 s after the run (never closed).
+    r.num("slow_closed_4008", slow_4008);
+    r.num("slow_closed_other", slow_other);
+    r.num("slow_still_open", static_cast<double>(slow.size()) - slow_4008 - slow_other);
+  }
   r.num("rate", a.rate);
   r.num("deliveries", static_cast<double>(deliveries.load()));
   r.num("expected", static_cast<double>(expected));

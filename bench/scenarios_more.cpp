@@ -61,20 +61,22 @@ Result join_storm(const Args& a) {
   std::vector<std::int64_t> sent_at(static_cast<std::size_t>(a.members), 0);
   std::vector<std::int64_t> lat;
   std::atomic<int> usable{0};
+  std::size_t snapshot_bytes = 0;  // Of the WebSocket message that carried a snapshot.
   for (int m = 0; m < a.members; ++m) {
     auto c = huddle_member(io.ioc, a, fmt::format("joiner{}-{}", m, id));
     c->start([&, m](std::string_view msg) {
-      for (const auto& f : frames_of(msg)) {
-        if (f.has_snapshot() && sent_at[static_cast<std::size_t>(m)] != 0) {
-          lat.push_back(now_ns() - sent_at[static_cast<std::size_t>(m)]);
-          sent_at[static_cast<std::size_t>(m)] = 0;
-          usable.fetch_add(1);
-        }
+      constexpr std::uint32_t kSnapshot = v1::ServerFrame::kSnapshotFieldNumber;
+      if (sent_at[static_cast<std::size_t>(m)] != 0 && has_frame_of_kind(msg, kSnapshot)) {
+        snapshot_bytes = msg.size();
+        lat.push_back(now_ns() - sent_at[static_cast<std::size_t>(m)]);
+        sent_at[static_cast<std::size_t>(m)] = 0;
+        usable.fetch_add(1);
       }
     });
     conns.push_back(std::move(c));
   }
   const double cpu0_server = process_cpu_seconds(a.server_pid);
+  const double cpu0_self = self_cpu_seconds();
   const auto t0 = now_ns();
   asio::post(io.ioc, [&] {
     for (int m = 0; m < a.members; ++m) {
@@ -91,6 +93,7 @@ Result join_storm(const Args& a) {
   }
   const double secs = static_cast<double>(now_ns() - t0) / 1e9;
   const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
+  const double cpu_self = self_cpu_seconds() - cpu0_self;
   auto lat_copy = on_io_thread(io.ioc, [&] {
     for (auto& c : conns) {
       c->close();
@@ -102,12 +105,13 @@ Result join_storm(const Args& a) {
   r.num("ideas", a.ideas);
   r.num("members", a.members);
   r.num("usable", usable.load());
+  r.num("snapshot_message_bytes", static_cast<double>(snapshot_bytes));
   r.num("seconds", secs);
   r.num("deliveries", usable.load());
   r.num("deliveries_per_s", usable.load() / secs);
   r.latency(pct);
   r.num("server_cpu_pct", a.server_pid > 0 ? 100.0 * cpu_server / secs : -1);
-  r.num("client_cpu_pct", -1);
+  r.num("client_cpu_pct", 100.0 * cpu_self / secs);
   r.num("complete", usable.load() == a.members ? 1 : 0);
   return r;
 }
@@ -141,6 +145,7 @@ Result resume(const Args& a) {
   join.mutable_join()->set_room_id(room);
   join.mutable_join()->mutable_resume()->set_epoch(epoch);
   join.mutable_join()->mutable_resume()->set_last_seq(last);
+  const auto t_join = now_ns();  // Connected and said hello: the rest is the resume itself.
   c->write_sync(encode(join));
   std::string mode;
   std::uint64_t received = 0;
@@ -203,7 +208,9 @@ Result resume(const Args& a) {
   r.num("missed", a.missed);
   r.str("resume_mode", mode);
   r.num("received", static_cast<double>(received));
-  r.num("catchup_ms", secs * 1000.0);
+  r.num("catchup_ms", secs * 1000.0);  // From connect: TCP, upgrade, hello, join, events.
+  r.num("connect_ms", static_cast<double>(t_join - t0) / 1e6);
+  r.num("join_to_caught_up_ms", static_cast<double>(now_ns() - t_join) / 1e6);
   r.num("deliveries", static_cast<double>(received));
   r.num("deliveries_per_s", static_cast<double>(received) / secs);
   r.num("p50_us", secs * 1e6);

@@ -140,7 +140,7 @@ run() {
     # shellcheck disable=SC2086
     start_server "$kind" "$scpus" $sflags || { log "$wl/$target: server failed to start"; echo "$wl/$target rep $i: server failed to start" >> "$NOTES"; continue; }
     local bcmd="taskset -c $bcpus $BENCH $* --url $URL --server-pid $SPID"
-    if [[ $i == 1 ]]; then
+    if ! grep -qxF "# $wl / $target" "$CMDS"; then  # The first run (W-slow calls run per rep).
       printf '# %s / %s\n%s &\n%s\n' "$wl" "$target" "$SCMD" "$bcmd" | sed "s#$ROOT/##g" >> "$CMDS"
     fi
     log "$wl/$target rep $i/$REPEAT: $*"
@@ -174,6 +174,19 @@ run W2 huddle 0 1 huddle "--threads 1 --durability sync" fanout $F2 --durability
 [[ $WSPP_OK == 1 ]] && run W2 websocketpp 0 1 websocketpp "" fanout --mode broadcast $F2 --timeout 240
 # W3: latency at a fixed 200 msg/s.
 run W3 huddle 0 1 huddle "--threads 1 --durability sync" fanout $F1 --messages 2000 --rate 200 --durability sync --timeout 120
+# W-slow (#7): one member stops reading; the others' p99 should stay within 20% of W-slow-0's.
+# 1 room x 100 members, 1 publisher at 1000 msg/s; K=0 and K=1 stalled members alternate run by
+# run, so drift on the machine hits both alike. slow_closed_4008: the stalled member was closed.
+# 1 KiB posts: at 128 B the whole 1.9 MB stream fits the stalled member's 1 MiB outbox plus the
+# kernel's socket buffers, and it is never closed (measured); at 1 KiB it overflows within ~5 s.
+WSLOW="--rooms 1 --members 100 --publishers 1 --size 1024 --messages 10000 --rate 1000 --sample-every 10"
+REPEAT_SAVE=$REPEAT; REPEAT=1
+for _ in $(seq 1 "$REPEAT_SAVE"); do
+  for k in 0 1; do
+    run W-slow-$k huddle 0 1 huddle "--threads 1 --durability sync" fanout $WSLOW --slow-members $k --durability sync --timeout 120
+  done
+done
+REPEAT=$REPEAT_SAVE
 # W4: idle connections -> server RSS per connection.
 run W4 huddle 0 1 huddle "--threads 1 --durability sync" idle --connections "$IDLE_CONNS" --timeout 240
 [[ $WSPP_OK == 1 ]] && run W4 websocketpp 0 1 websocketpp "" idle --mode broadcast --connections "$IDLE_CONNS" --timeout 240
@@ -245,6 +258,8 @@ for r in rows:
 desc = {"W1": "fanout 1 room x 1000 members, 1 publisher, 128 B, max rate",
         "W2": "fanout 100 rooms x 10 members, 100 publishers, 128 B, max rate",
         "W3": "fanout 1 room x 1000 members, 1 publisher, 200 msg/s, 2000 messages",
+        "W-slow-0": "fanout 1 room x 100 members, 1 publisher, 1000 msg/s, 10000 messages (alternates with W-slow-1)",
+        "W-slow-1": "W-slow-0 with 1 member that never reads after joining; figures are the 99 others'",
         "W4": "idle connections (server RSS growth / connection)",
         "post-sync": "post, 64 publishers, 64000 messages, --durability sync",
         "post-wal": "post, 64 publishers, 64000 messages, --durability wal",
@@ -311,6 +326,14 @@ else:
     P("| W1 >= 6x websocketpp | - | n/a (not run) |")
 w3 = summary("W3", "huddle")
 P(f"| W3 p99 < 50 ms | {fmt(ms(w3['p99']), ' ms') if w3 else '-'} | {st(w3['p99'] < 50000 if w3 else None)} |")
+ws0 = summary("W-slow-0", "huddle"); ws1 = summary("W-slow-1", "huddle")
+if ws0 and ws1:
+    r = ws1["p99"] / ws0["p99"]
+    closed = sum(int(x.get("slow_closed_4008", 0)) for x in group("W-slow-1", "huddle"))
+    P(f"| one member stops reading: others' p99 within 20% (W-slow-1 / W-slow-0), nothing lost | "
+      f"{fmt(ms(ws1['p99']), ' ms')} vs {fmt(ms(ws0['p99']), ' ms')} = {r:.2f}x; complete "
+      f"{ws1['complete']}/{ws1['n']}; closed 4008 in {closed}/{ws1['n']} | "
+      f"{st(r <= 1.2 and ws1['complete'] == ws1['n'])} |")
 w4 = summary("W4", "huddle")
 P(f"| W4 <= 4 KiB/conn | {fmt(w4['med'], ' B') if w4 else '-'} | {st(w4['med'] <= 4096 if w4 else None)} |")
 ps = summary("post-sync", "huddle")

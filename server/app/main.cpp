@@ -1,5 +1,6 @@
 // huddle-server: flags, environment (HUDDLE_*) and config file -> ServerOptions -> Server;
 // SIGINT/SIGTERM -> graceful stop.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -116,6 +117,7 @@ po::options_description server_options() {
       "ephemeral", po::value<bool>()->default_value(false)->implicit_value(true), "")(
       "storage-reserve-mb", po::value<long long>()->default_value(64), "")(
       "rocksdb-write-buffer-kb", po::value<long long>()->default_value(0), "")(
+      "room-tail-events", po::value<long long>()->default_value(0), "")(
       "room-idle-seconds", po::value<long long>()->default_value(300), "")(
       "port-file", po::value<std::string>()->default_value(""), "")(
       "admin-token-file", po::value<std::string>()->default_value(""), "")(
@@ -297,6 +299,19 @@ Args parse(int argc, char** argv) {
     throw std::invalid_argument("rocksdb-write-buffer-kb is 0..4194304");
   }
   args.options.rocksdb_write_buffer_bytes = static_cast<std::size_t>(write_buffer_kb) << 10U;
+  // Testing only (not in --help): a room's in-memory windows (event tail, EXACT resume, op-id
+  // dedup) hold at most N events, so they fill within a soak's warm-up minute and its RSS slope
+  // measures leaks rather than 200 rooms' windows filling (2048 and 4096 events by default).
+  const auto tail = vm["room-tail-events"].as<long long>();
+  if (tail < 0 || tail > 1'000'000) {
+    throw std::invalid_argument("room-tail-events is 0..1000000");
+  }
+  if (tail > 0) {
+    args.options.room.tail_events = static_cast<std::size_t>(tail);
+    auto& room = args.options.room;
+    room.max_resume_events = std::min(room.max_resume_events, room.tail_events);
+    room.dedup_window = std::min(room.dedup_window, room.tail_events);
+  }
   const auto idle = vm["room-idle-seconds"].as<long long>();
   if (idle < 0 || idle > 30LL * 24 * 3600) {
     throw std::invalid_argument("room-idle-seconds is 0..2592000");
