@@ -1,4 +1,5 @@
 // Integration: the real Server over loopback, real WebSocket clients.
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -56,7 +57,11 @@ TEST(LiveFlow, TwentyPublishersFiftySubscribersAllSeeTheSameTenThousandEventsInO
   }
   std::vector<std::unique_ptr<TestClient>> pubs;
   for (int p = 0; p < kPublishers; ++p) {
-    pubs.push_back(std::make_unique<TestClient>(server.port()));
+    // Every post is in flight at once and its reply queues behind the fan-out of the others:
+    // under a sanitizer with a parallel test beside it, a reply took over the default 10 s
+    // (CI, ASan). ctest's timeout bounds the test; this only keeps a slow run from failing.
+    pubs.push_back(std::make_unique<TestClient>(
+        TestClient::Options{.port = server.port(), .timeout = std::chrono::seconds(120)}));
     pubs.back()->hello("pub" + std::to_string(p), "pub" + std::to_string(p));
     pubs.back()->join("big");
   }
