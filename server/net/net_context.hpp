@@ -16,6 +16,7 @@
 #include "server/auth/jwt.hpp"
 #include "server/codec/frame_codec.hpp"
 #include "server/fanout/outbox.hpp"
+#include "server/net/keepalive.hpp"
 #include "server/net/write_scheduler.hpp"
 #include "server/room/room_registry.hpp"
 #include "server/util/metrics.hpp"
@@ -55,7 +56,7 @@ struct LimitOptions {
 struct NetOptions {
   std::size_t max_message_bytes = 64 * 1024;   // Per WebSocket message; past it close 1009.
   std::chrono::seconds handshake_timeout{10};  // HTTP request + WebSocket upgrade.
-  std::chrono::seconds idle_timeout{60};       // No traffic: ping at half, close at full.
+  std::chrono::seconds idle_timeout{60};       // No byte from the peer: ping at half, drop at full.
   std::size_t max_malformed_in_a_row = 3;      // Then close 1007.
   std::size_t max_rooms_per_connection = 64;   // Joins past it: INVALID_ARGUMENT.
   // Minimum gap between two write flushes of a shard: batches grow under load, at most this
@@ -86,6 +87,7 @@ struct NetContext {
   boost::asio::ssl::context* tls = nullptr;  // Set: serve https/wss only (TLS 1.2+).
 
   std::vector<std::unique_ptr<WriteScheduler>> writers;  // One per shard, indexed by shard.
+  std::vector<std::unique_ptr<Keepalive>> keepalives;    // One per shard, indexed by shard.
 
   std::atomic<std::uint64_t> next_conn_id{1};
   std::atomic<std::int64_t> connections{0};  // WebSocket sessions.

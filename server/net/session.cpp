@@ -2,12 +2,15 @@
 
 #include <array>
 #include <random>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
 #include <google/protobuf/descriptor.h>
 
 #include "server/codec/wire_errors.hpp"
@@ -53,15 +56,6 @@ const std::string* room_of(const v1::ClientFrame& frame) {
 
 using WsVariant = std::variant<websocket::stream<PlainStream>, websocket::stream<TlsStream>>;
 
-WsVariant make_ws(AnyStream&& stream) {
-  return std::visit(
-      [](auto&& s) -> WsVariant {
-        using S = std::decay_t<decltype(s)>;
-        return WsVariant(std::in_place_type<websocket::stream<S>>, std::move(s));
-      },
-      std::move(stream));
-}
-
 std::int64_t unix_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -71,14 +65,37 @@ std::int64_t unix_now_s() {
 bool is_benign(const beast::error_code& ec) {
   return ec == websocket::error::closed || ec == boost::asio::error::operation_aborted ||
          ec == boost::asio::error::eof || ec == beast::error::timeout ||
-         ec == boost::asio::error::connection_reset;
+         ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe ||
+         ec == boost::asio::error::bad_descriptor;
+}
+
+// Plain TCP reads land here: one buffer per shard thread, so an idle connection holds none.
+// A message that arrives whole is handed to the session in place (ws::FrameReader).
+constexpr std::size_t kScratchBytes = 64 * 1024;
+// Reads per readiness before the shard serves others (the rest waits for a posted turn).
+constexpr std::size_t kReadsPerTurn = 4;
+
+std::span<char> scratch() {
+  thread_local std::array<char, kScratchBytes> buffer;
+  return buffer;
 }
 
 }  // namespace
 
+struct Session::Handshake {
+  WsVariant ws;
+};
+
 Session::Session(AnyStream&& stream, NetContext& ctx, std::size_t shard, codec::Encoding encoding,
                  PeerSlot slot)
-    : ws_(make_ws(std::move(stream))),
+    : handshake_(std::visit(
+          [](auto&& s) {
+            using S = std::decay_t<decltype(s)>;
+            return std::make_unique<Handshake>(
+                Handshake{WsVariant(std::in_place_type<websocket::stream<S>>, std::move(s))});
+          },
+          std::move(stream))),
+      reader_(ctx.options.max_message_bytes),
       ctx_(ctx),
       slot_(std::move(slot)),
       limiter_(ctx.options.limits),
@@ -109,24 +126,25 @@ void Session::run(http::request<http::string_body> req) {
       self->on_outbox_ready();
     }
   });
-  with_ws([&](auto& ws) {
-    beast::get_lowest_layer(ws).expires_never();  // The websocket's own timeouts take over.
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = ctx_.options.handshake_timeout;
-    timeouts.idle_timeout = ctx_.options.idle_timeout;
-    timeouts.keep_alive_pings = true;
-    ws.set_option(timeouts);
-    ws.read_message_max(ctx_.options.max_message_bytes);
-    ws.auto_fragment(false);
-    const bool json = encoding_ == codec::Encoding::kJson;
-    ws.text(json);
-    const std::string_view subprotocol = json ? codec::kJsonSubprotocol : codec::kProtoSubprotocol;
-    ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
-      res.set(http::field::server, "huddle");
-      res.set(http::field::sec_websocket_protocol, subprotocol);
-    }));
-    ws.async_accept(req, beast::bind_front_handler(&Session::on_accept, shared_from_this()));
-  });
+  std::visit(
+      [&](auto& ws) {
+        beast::get_lowest_layer(ws).expires_never();  // The websocket's own timeout takes over.
+        websocket::stream_base::timeout timeouts{};
+        timeouts.handshake_timeout = ctx_.options.handshake_timeout;
+        timeouts.idle_timeout = websocket::stream_base::none();  // After the upgrade: Keepalive.
+        timeouts.keep_alive_pings = false;
+        ws.set_option(timeouts);
+        const std::string_view subprotocol = encoding_ == codec::Encoding::kJson
+                                                 ? codec::kJsonSubprotocol
+                                                 : codec::kProtoSubprotocol;
+        ws.set_option(
+            websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
+              res.set(http::field::server, "huddle");
+              res.set(http::field::sec_websocket_protocol, subprotocol);
+            }));
+        ws.async_accept(req, beast::bind_front_handler(&Session::on_accept, shared_from_this()));
+      },
+      handshake_->ws);
 }
 
 void Session::on_accept(beast::error_code ec) {
@@ -134,72 +152,165 @@ void Session::on_accept(beast::error_code ec) {
     log::net()->debug("upgrade failed conn={} err={}", conn_id_, ec.message());
     return finish();
   }
+  // The upgrade is done: take the connection out of Beast's stream, which is freed.
+  std::visit(
+      [this](auto& ws) {
+        using Ws = std::decay_t<decltype(ws)>;
+        if constexpr (std::is_same_v<Ws, websocket::stream<PlainStream>>) {
+          io_.emplace<boost::asio::ip::tcp::socket>(std::move(ws.next_layer().socket()));
+        } else {
+          io_.emplace<TlsStream>(std::move(ws.next_layer()));
+        }
+      },
+      handshake_->ws);
+  handshake_.reset();
+  if (auto* socket = std::get_if<boost::asio::ip::tcp::socket>(&io_)) {
+    beast::error_code ignored;
+    socket->non_blocking(true, ignored);
+  } else {
+    tls_rx_ = std::make_unique<std::array<char, 16 * 1024>>();
+  }
   log::net()->debug("connected conn={} shard={} peer={}", conn_id_, shard_, slot_.ip());
   accepted_ = true;
+  last_rx_ = std::chrono::steady_clock::now();
+  ctx_.keepalives[shard_]->add(weak_from_this());
   if (ctx_.options.auth.auth_timeout.count() > 0) {
     arm_auth_timer(std::chrono::system_clock::now() + ctx_.options.auth.auth_timeout, false);
   }
+  read_now();
   if (closing_) {
-    // A close was requested during the upgrade (server shutdown): send it now.
-    closing_ = false;
-    return start_close(close_code_ != 0 ? std::exchange(close_code_, 0)
-                                        : codec::close_code::kGoingAway);
+    do_write();  // A close was requested during the upgrade (server shutdown): send it now.
   }
-  do_read();
 }
 
 void Session::close_from_anywhere(std::uint16_t code) {
-  boost::asio::post(with_ws([](auto& ws) { return ws.get_executor(); }),
+  boost::asio::post(ctx_.shards->executor(shard_),
                     [self = shared_from_this(), code] { self->start_close(code); });
 }
 
 // ---- Reading ----
 
-void Session::do_read() {
-  with_ws([this](auto& ws) {
-    ws.async_read(read_buf_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
-  });
+// Plain TCP: read what the kernel holds; when it holds no more, wait for readability. The wait is
+// armed only right after a read that drained the socket, in the same handler (the reactor is
+// edge-triggered: a readiness seen while no wait is pending would be lost).
+void Session::read_now() {
+  if (finished_) {
+    return;
+  }
+  if (auto* tls = std::get_if<TlsStream>(&io_)) {
+    tls->async_read_some(boost::asio::buffer(*tls_rx_),
+                         beast::bind_front_handler(&Session::on_tls_read, shared_from_this()));
+    return;
+  }
+  auto& socket = std::get<boost::asio::ip::tcp::socket>(io_);
+  const auto buffer = scratch();
+  for (std::size_t i = 0; i < kReadsPerTurn; ++i) {
+    beast::error_code ec;
+    const auto n = socket.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
+    if (ec == boost::asio::error::would_block) {
+      break;
+    }
+    if (ec) {
+      return on_read_error(ec);
+    }
+    on_bytes(buffer.first(n));
+    if (finished_) {
+      return;
+    }
+    if (n < buffer.size()) {
+      break;  // The socket is drained.
+    }
+    if (i + 1 == kReadsPerTurn) {
+      // More may be waiting: let the shard's other work run first, then read again.
+      boost::asio::post(ctx_.shards->executor(shard_),
+                        [self = shared_from_this()] { self->read_now(); });
+      return;
+    }
+  }
+  socket.async_wait(boost::asio::socket_base::wait_read,
+                    [self = shared_from_this()](const beast::error_code& ec) {
+                      if (ec) {
+                        return self->on_read_error(ec);
+                      }
+                      self->read_now();
+                    });
 }
 
-void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+void Session::on_tls_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
-    if (ec == websocket::error::message_too_big && ctx_.metrics != nullptr) {
-      ctx_.metrics->reject(metrics::Rejected::kTooBig);
-    }
-    if (!is_benign(ec)) {
-      // message_too_big: Beast has already sent close 1009.
-      log::net()->debug("read failed conn={} err={}", conn_id_, ec.message());
-    }
-    return finish();
+    return on_read_error(ec);
   }
+  on_bytes(std::span<char>(tls_rx_->data(), bytes));
+  read_now();
+}
+
+void Session::on_read_error(beast::error_code ec) {
+  if (!is_benign(ec) && !tearing_down_) {
+    log::net()->debug("read failed conn={} err={}", conn_id_, ec.message());
+  }
+  finish();  // The peer's EOF ends a teardown, and anything else ends the connection.
+}
+
+void Session::on_bytes(std::span<char> bytes) {
+  last_rx_ = std::chrono::steady_clock::now();
+  ping_sent_ = false;
+  if (tearing_down_ || reader_.done()) {
+    return;  // After the close frames, bytes are read only to see the peer's EOF.
+  }
+  if (const auto code = reader_.feed(bytes, *this); code != 0) {
+    on_protocol_error(code);
+  }
+}
+
+void Session::on_protocol_error(std::uint16_t code) {
+  if (code == ws::kCloseTooBig && ctx_.metrics != nullptr) {
+    ctx_.metrics->reject(metrics::Rejected::kTooBig);
+  }
+  log::net()->debug("protocol error conn={} close={}", conn_id_, code);
+  failed_ = true;
+  if (close_sent_ && !writing_) {
+    return teardown();
+  }
+  start_close(code);
+}
+
+void Session::on_ping(std::string_view payload) {
   if (closing_) {
-    read_buf_.consume(read_buf_.size());
-    return do_read();
+    return;
+  }
+  ws::append_control(control_out_, ws::Opcode::kPong, payload);
+  do_write();
+}
+
+void Session::on_close(std::uint16_t code, std::string_view /*reason*/) {
+  peer_closed_ = true;
+  if (close_sent_) {
+    if (!writing_) {
+      teardown();  // Our close went first; the handshake is complete.
+    }
+    return;
+  }
+  start_close(code != 0 ? code : ws::kCloseNormal);  // Echo the peer's code.
+}
+
+void Session::on_message(std::string_view payload, bool text) {
+  if (closing_) {
+    return;
   }
   std::uint32_t retry_after_ms = 0;
   const auto verdict = limiter_.on_message(std::chrono::steady_clock::now(), retry_after_ms);
   if (verdict == RateLimiter::Verdict::kClose) {
-    read_buf_.consume(read_buf_.size());
     log::net()->warn("rejected conn={} peer={} reason=rate_limit", conn_id_, slot_.ip());
-    start_close(codec::close_code::kRateLimited);
-    return do_read();
+    return start_close(codec::close_code::kRateLimited);
   }
-  if (with_ws([](auto& ws) { return ws.got_text(); }) != (encoding_ == codec::Encoding::kJson)) {
+  if (text != (encoding_ == codec::Encoding::kJson)) {
     // Text on huddle.v1+proto, or binary on huddle.v1+json.
     if (ctx_.metrics != nullptr) {
       ctx_.metrics->reject(metrics::Rejected::kWrongMessageType);
     }
-    read_buf_.consume(read_buf_.size());
-    start_close(codec::close_code::kUnsupportedData);
-    return do_read();
+    return start_close(codec::close_code::kUnsupportedData);
   }
-  const auto data = read_buf_.cdata();
-  auto frame = codec::decode_client_frame(
-      std::string_view(static_cast<const char*>(data.data()), data.size()), encoding_);
-  read_buf_.consume(read_buf_.size());
-  if (read_buf_.capacity() > 16 * 1024) {
-    read_buf_.shrink_to_fit();  // Idle connections keep no big buffers.
-  }
+  auto frame = codec::decode_client_frame(payload, encoding_);
   if (!frame) {
     if (ctx_.metrics != nullptr) {
       ctx_.metrics->reject(metrics::Rejected::kMalformed);
@@ -209,7 +320,7 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     if (++malformed_in_a_row_ >= ctx_.options.max_malformed_in_a_row) {
       start_close(codec::close_code::kInvalidPayload);
     }
-    return do_read();
+    return;
   }
   malformed_in_a_row_ = 0;
   current_command_ = static_cast<int>(frame->command_case());
@@ -225,7 +336,6 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   } else {
     dispatch(std::move(*frame));
   }
-  do_read();
 }
 
 room::MemberHandle Session::handle() const {
@@ -335,8 +445,7 @@ void Session::refresh(std::uint64_t request_id, const v1::RefreshToken& refresh)
 // refresh point) AuthExpiring is sent, and at expiry plus the leeway the connection closes 4001.
 void Session::arm_auth_timer(std::chrono::system_clock::time_point at, bool warn) {
   if (!auth_timer_) {
-    auth_timer_ = std::make_unique<boost::asio::steady_timer>(
-        with_ws([](auto& ws) { return ws.get_executor(); }));
+    auth_timer_ = std::make_unique<boost::asio::steady_timer>(ctx_.shards->executor(shard_));
   }
   const auto gen = ++auth_timer_gen_;
   const auto delay =
@@ -519,17 +628,31 @@ void WriteScheduler::flush() {
 }
 
 void Session::do_write() {
-  if (writing_ || finished_) {
+  if (writing_ || finished_ || tearing_down_ || !accepted_) {
     return;
   }
-  if (outbox_->overflowed() && !closing_) {
-    return close_slow_consumer();
+  if (!control_out_.empty()) {
+    writing_ = true;
+    control_writing_.clear();
+    control_writing_.swap(control_out_);
+    return write(boost::asio::buffer(control_writing_));
   }
   if (closing_) {
-    return;
+    if (close_sent_) {
+      return;
+    }
+    close_sent_ = true;
+    writing_ = true;
+    control_writing_.clear();
+    ws::append_close(control_writing_, close_code_);
+    return write(boost::asio::buffer(control_writing_));
+  }
+  if (outbox_->overflowed()) {
+    return close_slow_consumer();
   }
   if (!outbox_->take_message(write_msg_)) {
     write_msg_.release();  // Idle: no write buffer until there is something to send.
+    std::string().swap(control_writing_);
     if (close_after_flush_ != 0) {
       start_close(std::exchange(close_after_flush_, 0));
     }
@@ -537,11 +660,24 @@ void Session::do_write() {
   }
   writing_ = true;
   const auto parts = write_msg_.parts();
-  const std::array<boost::asio::const_buffer, 3> buffers{
+  const auto size = parts[0].size() + parts[1].size() + parts[2].size();
+  const auto op = encoding_ == codec::Encoding::kJson ? ws::Opcode::kText : ws::Opcode::kBinary;
+  const std::array<boost::asio::const_buffer, 4> buffers{
+      boost::asio::buffer(header_.data(), ws::encode_header(op, size, header_)),
       boost::asio::buffer(parts[0]), boost::asio::buffer(parts[1]), boost::asio::buffer(parts[2])};
-  with_ws([&](auto& ws) {
-    ws.async_write(buffers, beast::bind_front_handler(&Session::on_write, shared_from_this()));
-  });
+  write(buffers);
+}
+
+template <class Buffers>
+void Session::write(const Buffers& buffers) {
+  std::visit(
+      [&](auto& stream) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(stream)>, std::monostate>) {
+          boost::asio::async_write(
+              stream, buffers, beast::bind_front_handler(&Session::on_write, shared_from_this()));
+        }
+      },
+      io_);
 }
 
 void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
@@ -552,12 +688,12 @@ void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
     }
     return finish();
   }
-  if (close_code_ != 0) {
-    const auto code = std::exchange(close_code_, 0);
-    with_ws([this, code](auto& ws) {
-      ws.async_close(websocket::close_reason(code),
-                     beast::bind_front_handler(&Session::on_close, shared_from_this()));
-    });
+  if (close_sent_) {
+    // Our close frame is out: the handshake is complete once the peer's close came (or after a
+    // protocol error, which waits for none); otherwise reads go on until it comes.
+    if (peer_closed_ || failed_) {
+      teardown();
+    }
     return;
   }
   do_write();
@@ -572,22 +708,6 @@ void Session::close_slow_consumer() {
     ctx_.metrics->slow_consumer_closes.add();
   }
   start_close(codec::close_code::kSlowConsumer);
-  if (!writing_) {
-    return;  // The close frame is on its way (bounded by Beast's close timeout).
-  }
-  slow_close_timer_ = std::make_unique<boost::asio::steady_timer>(
-      with_ws([](auto& ws) { return ws.get_executor(); }));
-  slow_close_timer_->expires_after(ctx_.options.handshake_timeout);
-  slow_close_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->finished_ || !self->writing_) {
-      return;
-    }
-    log::net()->debug("slow consumer dropped conn={}", self->conn_id_);
-    beast::error_code ignored;
-    // Cancels the stuck write: on_write sees the error and finishes the session.
-    self->with_ws([&](auto& ws) { beast::get_lowest_layer(ws).socket().close(ignored); });
-  });
 }
 
 void Session::start_close(std::uint16_t code) {
@@ -595,26 +715,54 @@ void Session::start_close(std::uint16_t code) {
     return;
   }
   closing_ = true;
+  close_code_ = code;
+  close_by_ = std::chrono::steady_clock::now() + ctx_.options.handshake_timeout;
   outbox_->close();
-  if (!accepted_) {
-    // The upgrade is still in flight (Beast allows no close beside it): close once it is done.
-    close_code_ = code;
-    return;
-  }
-  if (writing_) {
-    close_code_ = code;  // After the write in flight (one write at a time).
-    return;
-  }
-  with_ws([this, code](auto& ws) {
-    ws.async_close(websocket::close_reason(code),
-                   beast::bind_front_handler(&Session::on_close, shared_from_this()));
-  });
+  control_out_.clear();  // No pong goes out after the close frame is decided.
+  // The close frame goes after the write in flight (one write at a time), and once the upgrade
+  // is done (Beast allows no close beside it): on_accept writes it then.
+  do_write();
 }
 
-void Session::on_close(beast::error_code ec) {
-  if (ec && !is_benign(ec)) {
-    log::net()->debug("close failed conn={} err={}", conn_id_, ec.message());
+void Session::teardown() {
+  if (tearing_down_ || finished_) {
+    return;
   }
+  tearing_down_ = true;
+  beast::error_code ignored;
+  if (auto* socket = std::get_if<boost::asio::ip::tcp::socket>(&io_)) {
+    // Half-close: the peer sees EOF after our close frame; reads go on until its EOF (or the
+    // Keepalive's deadline), so no unread byte turns our FIN into an RST.
+    socket->shutdown(boost::asio::socket_base::shutdown_send, ignored);
+  } else if (auto* tls = std::get_if<TlsStream>(&io_)) {
+    beast::get_lowest_layer(*tls).socket().shutdown(boost::asio::socket_base::shutdown_send,
+                                                    ignored);
+  }
+}
+
+void Session::on_tick(std::chrono::steady_clock::time_point now) {
+  if (finished_) {
+    return;
+  }
+  if (closing_ || tearing_down_) {
+    if (now >= close_by_) {
+      drop("close_timeout");
+    }
+    return;
+  }
+  const auto quiet = now - last_rx_;
+  if (quiet >= ctx_.options.idle_timeout) {
+    return drop("idle_timeout");
+  }
+  if (quiet >= ctx_.options.idle_timeout / 2 && !ping_sent_) {
+    ping_sent_ = true;
+    ws::append_control(control_out_, ws::Opcode::kPing, {});
+    do_write();
+  }
+}
+
+void Session::drop(std::string_view why) {
+  log::net()->debug("dropped conn={} reason={}", conn_id_, why);
   finish();
 }
 
@@ -628,12 +776,58 @@ void Session::finish() {
     ++auth_timer_gen_;
     auth_timer_->cancel();
   }
+  // Closing the socket ends the pending wait, read or write; their handlers release the session.
+  beast::error_code ignored;
+  if (auto* socket = std::get_if<boost::asio::ip::tcp::socket>(&io_)) {
+    socket->close(ignored);
+  } else if (auto* tls = std::get_if<TlsStream>(&io_)) {
+    beast::get_lowest_layer(*tls).socket().close(ignored);
+  }
   for (auto& [id, room] : rooms_) {
     room->disconnect(conn_id_);
   }
   rooms_.clear();
   std::lock_guard lock(ctx_.sessions_mu);
   ctx_.sessions.erase(conn_id_);
+}
+
+// ---- Keepalive ----
+
+void Keepalive::add(std::weak_ptr<Session> session) {
+  sessions_.push_back(std::move(session));
+  if (!armed_) {
+    arm();
+  }
+}
+
+void Keepalive::arm() {
+  armed_ = true;
+  timer_.expires_after(period_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      sweep();
+    }
+  });
+}
+
+void Keepalive::sweep() {
+  armed_ = false;
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < sessions_.size();) {
+    auto session = sessions_[i].lock();
+    if (!session || session->finished_) {
+      sessions_[i] = std::move(sessions_.back());
+      sessions_.pop_back();
+      continue;
+    }
+    session->on_tick(now);
+    ++i;
+  }
+  if (sessions_.empty()) {
+    std::vector<std::weak_ptr<Session>>().swap(sessions_);  // The timer stops until the next.
+    return;
+  }
+  arm();
 }
 
 }  // namespace huddle::net

@@ -1,29 +1,36 @@
 // Session: one WebSocket connection. Owner: its shard (one thread; no strand needed).
+// Beast does the HTTP upgrade; after it the session owns the socket and does the framing itself
+// (ws_protocol.hpp): an idle connection waits for readability with no read buffer and no timer
+// (its shard's Keepalive checks the deadlines), and reads into a per-shard scratch buffer.
 // Reads frames -> rate limit -> codec -> dispatch (hello/refresh/list/create here, room commands
-// to the Room); writes whatever its Outbox holds, one async_write in flight, merging queued
-// events into one EventBatch message per write. Closes with 4008 when the outbox passes its
-// bound, 4002 when no hello succeeds within the auth deadline, 4001 on a bad token or one that
-// expired unrefreshed, 4029 when the client keeps sending past its rate limit.
+// to the Room); writes whatever its Outbox holds, one write in flight, merging queued events into
+// one EventBatch message per write. Closes with 4008 when the outbox passes its bound, 4002 when
+// no hello succeeds within the auth deadline, 4001 on a bad token or one that expired
+// unrefreshed, 4029 when the client keeps sending past its rate limit.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include "huddle/v1/frame.pb.h"
 #include "server/net/admission.hpp"
 #include "server/net/net_context.hpp"
 #include "server/net/streams.hpp"
+#include "server/net/ws_protocol.hpp"
 #include "server/room/member.hpp"
 
 namespace huddle::room {
@@ -34,16 +41,17 @@ namespace huddle::net {
 
 namespace beast = boost::beast;
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, private ws::FrameSink {
  public:
   friend class WriteScheduler;
+  friend class Keepalive;
   Session(AnyStream&& stream, NetContext& ctx, std::size_t shard, codec::Encoding encoding,
           PeerSlot slot);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Session(Session&&) = delete;
   Session& operator=(Session&&) = delete;
-  ~Session();
+  ~Session() override;
 
   // Completes the upgrade of `req` (subprotocol already chosen) and starts reading.
   void run(beast::http::request<beast::http::string_body> req);
@@ -60,30 +68,52 @@ class Session : public std::enable_shared_from_this<Session> {
   // Auth timer: the deadline for hello, then AuthExpiring and the 4001 close of a JWT session.
   void arm_auth_timer(std::chrono::system_clock::time_point at, bool warn);
   void refuse_auth(std::uint64_t request_id, std::string_view reason, bool close);
-  void do_read();
-  void on_read(beast::error_code ec, std::size_t bytes);
+  // Reading: plain TCP reads whatever the kernel holds into the shard's scratch buffer and then
+  // waits for readability (no buffer held while idle); TLS reads into the session's own buffer.
+  void read_now();
+  void on_tls_read(beast::error_code ec, std::size_t bytes);
+  void on_bytes(std::span<char> bytes);
+  void on_read_error(beast::error_code ec);
+  // ws::FrameSink: what the frame reader found.
+  void on_message(std::string_view payload, bool text) override;
+  void on_ping(std::string_view payload) override;
+  void on_close(std::uint16_t code, std::string_view reason) override;
+  void on_protocol_error(std::uint16_t code);
   void dispatch(huddle::v1::ClientFrame frame);
   void on_outbox_ready();
+  // Writes, one at a time: queued control frames first, then the close frame once closing, else
+  // the outbox's next message.
   void do_write();
+  template <class Buffers>
+  void write(const Buffers& buffers);
   void on_write(beast::error_code ec, std::size_t bytes);
   void start_close(std::uint16_t code);
-  // The outbox passed its bound: count it, close with 4008 (after the write in flight, if the
-  // peer ever reads it), and drop the TCP connection if that write is still stuck after the
-  // handshake timeout (a peer that never reads again must not hold its session until the idle
-  // timeout).
+  // The outbox passed its bound: count it and close with 4008 (after the write in flight, if the
+  // peer ever reads it). The Keepalive drops the TCP connection if the close is still not done
+  // after the handshake timeout (a peer that never reads again must not hold its session until
+  // the idle timeout).
   void close_slow_consumer();
-  void on_close(beast::error_code ec);
+  // After the close frames: shut down our sending side and read until the peer's EOF.
+  void teardown();
+  // Keepalive, every period: ping, drop on the idle timeout or an overdue close.
+  void on_tick(std::chrono::steady_clock::time_point now);
+  void drop(std::string_view why);
   void finish();
   void reply_error(std::uint64_t request_id, const boost::system::error_code& ec);
   void send(const huddle::v1::ServerFrame& frame);
   [[nodiscard]] room::MemberHandle handle() const;
 
-  template <class F>
-  decltype(auto) with_ws(F&& f) {
-    return std::visit(std::forward<F>(f), ws_);
-  }
-
-  std::variant<beast::websocket::stream<PlainStream>, beast::websocket::stream<TlsStream>> ws_;
+  struct Handshake;                       // Beast's WebSocket stream, for the upgrade only.
+  std::unique_ptr<Handshake> handshake_;  // Until the upgrade completes.
+  // After it: the connection.
+  std::variant<std::monostate, boost::asio::ip::tcp::socket, TlsStream> io_;
+  std::unique_ptr<std::array<char, 16 * 1024>> tls_rx_;  // TLS only (its own buffering anyway).
+  ws::FrameReader reader_;
+  std::string control_out_;        // Control frames waiting for the write in flight.
+  std::string control_writing_;    // The control frames in flight.
+  std::array<char, 10> header_{};  // The frame header of the message in flight.
+  std::chrono::steady_clock::time_point last_rx_{};   // The peer's last byte (Keepalive).
+  std::chrono::steady_clock::time_point close_by_{};  // Closing: drop the TCP then.
   NetContext& ctx_;
   PeerSlot slot_;
   RateLimiter limiter_;
@@ -91,15 +121,18 @@ class Session : public std::enable_shared_from_this<Session> {
   const codec::Encoding encoding_;
   const std::uint64_t conn_id_;
   std::shared_ptr<fanout::Outbox> outbox_;  // Rooms hold weak refs.
-  beast::flat_buffer read_buf_;             // Owner: shard.
   fanout::OutMessage write_msg_;            // Owner: shard. The message in flight.
   bool accepted_ = false;                   // The WebSocket upgrade completed.
   bool writing_ = false;
-  bool closing_ = false;
+  bool closing_ = false;      // No more messages go out; the close frame goes next.
+  bool close_sent_ = false;   // Our close frame is written (or in flight).
+  bool peer_closed_ = false;  // The peer's close frame arrived.
+  bool failed_ = false;       // A protocol error: tear down right after our close frame.
+  bool tearing_down_ = false;
+  bool ping_sent_ = false;  // Keepalive ping out, no byte from the peer since.
   bool finished_ = false;
-  std::uint16_t close_code_ = 0;         // Close requested while a write was in flight.
+  std::uint16_t close_code_ = 0;         // The close frame's code, once closing.
   std::uint16_t close_after_flush_ = 0;  // Close once the outbox is written out (auth refusal).
-  std::unique_ptr<boost::asio::steady_timer> slow_close_timer_;  // Only for a slow consumer.
   std::size_t malformed_in_a_row_ = 0;
   int current_command_ = 0;    // Of the frame being dispatched (commands metric); 0 = none.
   huddle::v1::Member member_;  // Set by Hello.

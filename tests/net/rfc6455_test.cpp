@@ -23,7 +23,7 @@ INSTANTIATE_TEST_SUITE_P(Frames, Rfc6455, ::testing::ValuesIn(frame_cases()),
 
 // RFC 6455 7.1.1: after its close frame the server waits for the client's, but not forever: a
 // client that never answers (here after a 1003) is dropped within the handshake timeout, which
-// Beast also applies to the closing handshake.
+// also bounds the closing handshake (the shard's Keepalive drops it).
 TEST(Rfc6455Close, APeerThatNeverAnswersTheServersCloseIsDroppedAfterTheHandshakeTimeout) {
   auto options = memory_server();
   options.net.handshake_timeout = std::chrono::seconds(1);
