@@ -44,6 +44,9 @@ std::uint8_t unmask(char* data, std::size_t n, const std::array<unsigned char, 4
 // ---- UTF-8 ----
 
 bool Utf8Validator::feed(std::string_view bytes) noexcept {
+  if (need_ == 0xFF) {
+    return false;  // Failed before.
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* const end = p + bytes.size();
   while (p != end) {

@@ -34,7 +34,7 @@ inline constexpr std::uint16_t kCloseTooBig = 1009;
 // byte fails at once (not at the message's end).
 class Utf8Validator {
  public:
-  // False at the first byte that cannot be part of valid UTF-8 (the validator stays failed).
+  // False at the first byte that cannot be part of valid UTF-8, and for any input after it.
   bool feed(std::string_view bytes) noexcept;
   // True when no code point is left open.
   [[nodiscard]] bool complete() const noexcept { return need_ == 0; }
@@ -58,7 +58,8 @@ class FrameSink {
   // A complete data message. `payload` is valid only during the call.
   virtual void on_message(std::string_view payload, bool text) = 0;
   virtual void on_ping(std::string_view payload) = 0;
-  // The peer's close frame: code 0 when it carried none. The reader reads nothing after it.
+  // The peer's valid close frame: code 0 when it carried none. The reader reads nothing after it.
+  // (A pong is accepted and not reported: any byte from the peer already counts as traffic.)
   virtual void on_close(std::uint16_t code, std::string_view reason) = 0;
 };
 
@@ -67,9 +68,15 @@ class FrameReader {
   explicit FrameReader(std::size_t max_message) : max_message_(max_message) {}
 
   // Parses `bytes` (unmasking them in place), calling `sink` for each complete message, ping and
-  // close. Returns 0, or the close code that fails the connection: 1002 (protocol error), 1007
-  // (invalid UTF-8 in a text message) or 1009 (a message past max_message, found from the frame
-  // header before its payload arrives). After an error or a close frame, it reads nothing more.
+  // close. Returns 0, or the close code that fails the connection:
+  // - 1002, a protocol error: reserved bits or opcode, an unmasked frame, a fragmented or
+  //   oversized control frame, a non-minimal length or one with the top bit set, a continuation
+  //   with no open message or a new message inside one, and a close frame that is 1 byte long,
+  //   has an invalid code or a reason that is not UTF-8 (no on_close then). Header checks come
+  //   before the size check, so 1002 wins over 1009;
+  // - 1007, invalid UTF-8 in a text message, at the first bad byte (before the message ends);
+  // - 1009, a message past max_message, found from the frame header before its payload arrives.
+  // After an error or a close frame, done() is true and feed reports nothing and returns 0.
   std::uint16_t feed(std::span<char> bytes, FrameSink& sink);
 
   // A close frame or an error ended the stream.
@@ -103,7 +110,8 @@ class FrameReader {
 // The header of an unmasked (server) frame with FIN set: 2, 4 or 10 bytes written to `out`.
 std::size_t encode_header(Opcode op, std::uint64_t payload_size, std::array<char, 10>& out);
 
-// A whole control frame (payload at most 125 bytes) appended to `out`.
+// A whole control frame appended to `out`; a payload past 125 bytes is cut to 125 (the server
+// sends only pongs, which echo at most 125 bytes, empty pings and code-only closes).
 void append_control(std::string& out, Opcode op, std::string_view payload);
 // A close frame with `code` (and no reason) appended to `out`.
 void append_close(std::string& out, std::uint16_t code);

@@ -95,4 +95,40 @@ ev() { echo "event_batch { events { room_id: \"retro\" seq: $1 prev_seq: $2 acto
 { byte 0; encode ServerMessage 'frames { reply { request_id: 7 seq: 4 } } frames { presence { room_id: "retro" joined { member_id: "carl" } } } frames { typing { room_id: "retro" member { member_id: "carl" } } }'; } > $d/reply_presence_typing
 { byte 0; encode ServerMessage 'frames { reply { request_id: 9 history { events { room_id: "retro" seq: 1 actor { member_id: "ann" } room_created { title: "Retro" } } events { room_id: "retro" seq: 2 prev_seq: 1 actor { member_id: "bob" } member_joined { role: ROLE_PARTICIPANT } } has_more: false } } }'; } > $d/history_page
 { byte 1; printf '%s' '{"frames":[{"reply":{"requestId":"1"}}]}'; } > $d/text_message_refused
+# ---- fuzz_ws_frames: [k][k chunk sizes][client frames, masked] ----
+d=$out/fuzz_ws_frames
+mkdir -p $d
+wsframe() {  # wsframe <first byte> <payload, a printf format>: masked with the key 37 fa 21 3d
+  local key=(55 250 33 61) bytes n i=0 b s
+  read -r -a bytes <<< "$(printf "$2" | od -An -v -tu1 | tr -s ' \n' '  ')"
+  n=${#bytes[@]}
+  byte "$1"
+  if ((n < 126)); then byte $((128 + n))
+  elif ((n < 65536)); then byte 254; byte $((n >> 8)); byte $((n & 255))
+  else byte 255; for s in 56 48 40 32 24 16 8 0; do byte $(((n >> s) & 255)); done; fi
+  for b in "${key[@]}"; do byte "$b"; done
+  for b in "${bytes[@]}"; do byte $((b ^ key[i % 4])); i=$((i + 1)); done
+}
+{ byte 3; byte 1; byte 7; byte 50
+  wsframe 0x81 'hello'
+  wsframe 0x82 "$(printf '\\x%02x' $(seq 0 199))"
+  wsframe 0x89 'ping'
+  wsframe 0x8a 'pong'
+  wsframe 0x81 '\xe2\x82\xac \xf0\x9f\x98\x80'
+  wsframe 0x88 '\x03\xe8bye'
+} > $d/messages_then_close
+{ byte 2; byte 0; byte 3
+  wsframe 0x01 'frag \xe2\x82'
+  wsframe 0x89 'between'
+  wsframe 0x00 '\xac'
+  wsframe 0x00 ''
+  wsframe 0x80 ' end'
+  wsframe 0x02 ''
+  wsframe 0x80 '\xff\xfe'
+} > $d/fragmented_with_pings
+{ byte 1; byte 200; wsframe 0x81 "$(printf 'x%.0s' $(seq 1 300))"; } > $d/length_16bit
+{ byte 0; wsframe 0x81 'ok'; wsframe 0x81 '\xed\xa0\x80'; } > $d/invalid_utf8
+{ byte 0; wsframe 0x82 ''  # 128 KiB declared, past the 64 KiB limit: 1009 from the header.
+  byte 0x82; byte 255; for b in 0 0 0 0 0 2 0 0 1 2 3 4; do byte $b; done; } > $d/too_big_header
+{ byte 1; byte 1; wsframe 0x88 '\x03\xed'; } > $d/close_invalid_code
 ls -l "$out"/*
