@@ -628,56 +628,87 @@ void WriteScheduler::flush() {
 }
 
 void Session::do_write() {
-  if (writing_ || finished_ || tearing_down_ || !accepted_) {
-    return;
-  }
-  if (!control_out_.empty()) {
-    writing_ = true;
-    control_writing_.clear();
-    control_writing_.swap(control_out_);
-    return write(boost::asio::buffer(control_writing_));
-  }
-  if (closing_) {
-    if (close_sent_) {
+  // A write that the kernel takes at once completes here, with no handler: the fan-out's writes
+  // cost one sendmsg each and no post. Only what the socket does not take goes async.
+  while (!writing_ && !finished_ && !tearing_down_ && accepted_) {
+    WriteBuffers buffers{};
+    if (!next_write(buffers)) {
       return;
     }
-    close_sent_ = true;
     writing_ = true;
-    control_writing_.clear();
-    ws::append_close(control_writing_, close_code_);
-    return write(boost::asio::buffer(control_writing_));
-  }
-  if (outbox_->overflowed()) {
-    return close_slow_consumer();
-  }
-  if (!outbox_->take_message(write_msg_)) {
-    write_msg_.release();  // Idle: no write buffer until there is something to send.
-    std::string().swap(control_writing_);
-    if (close_after_flush_ != 0) {
-      start_close(std::exchange(close_after_flush_, 0));
+    if (!write(buffers)) {
+      return;  // In flight (or failed): on_write goes on.
     }
-    return;
+    writing_ = false;
+    if (!after_write()) {
+      return;
+    }
   }
-  writing_ = true;
-  const auto parts = write_msg_.parts();
-  const auto size = parts[0].size() + parts[1].size() + parts[2].size();
-  const auto op = encoding_ == codec::Encoding::kJson ? ws::Opcode::kText : ws::Opcode::kBinary;
-  const std::array<boost::asio::const_buffer, 4> buffers{
-      boost::asio::buffer(header_.data(), ws::encode_header(op, size, header_)),
-      boost::asio::buffer(parts[0]), boost::asio::buffer(parts[1]), boost::asio::buffer(parts[2])};
-  write(buffers);
 }
 
-template <class Buffers>
-void Session::write(const Buffers& buffers) {
-  std::visit(
-      [&](auto& stream) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(stream)>, std::monostate>) {
-          boost::asio::async_write(
-              stream, buffers, beast::bind_front_handler(&Session::on_write, shared_from_this()));
-        }
-      },
-      io_);
+bool Session::next_write(WriteBuffers& out) {
+  if (!control_out_.empty()) {
+    control_writing_.clear();
+    control_writing_.swap(control_out_);
+    out[0] = boost::asio::buffer(control_writing_);
+    return true;
+  }
+  if (!closing_ && outbox_->overflowed()) {
+    close_slow_consumer();
+  }
+  if (!closing_) {
+    if (outbox_->take_message(write_msg_)) {
+      const auto parts = write_msg_.parts();
+      const auto size = parts[0].size() + parts[1].size() + parts[2].size();
+      const auto op = encoding_ == codec::Encoding::kJson ? ws::Opcode::kText : ws::Opcode::kBinary;
+      out = {boost::asio::buffer(header_.data(), ws::encode_header(op, size, header_)),
+             boost::asio::buffer(parts[0]), boost::asio::buffer(parts[1]),
+             boost::asio::buffer(parts[2])};
+      return true;
+    }
+    write_msg_.release();  // Idle: no write buffer until there is something to send.
+    std::string().swap(control_writing_);
+    if (close_after_flush_ == 0) {
+      return false;
+    }
+    begin_close(std::exchange(close_after_flush_, 0));
+  }
+  if (close_sent_) {
+    return false;
+  }
+  close_sent_ = true;
+  control_writing_.clear();
+  ws::append_close(control_writing_, close_code_);
+  out[0] = boost::asio::buffer(control_writing_);
+  return true;
+}
+
+bool Session::write(const WriteBuffers& buffers) {
+  if (auto* socket = std::get_if<boost::asio::ip::tcp::socket>(&io_)) {
+    beast::error_code ec;
+    const auto n = socket->write_some(buffers, ec);  // Non-blocking: what the kernel takes now.
+    if (!ec && n == boost::asio::buffer_size(buffers)) {
+      return true;
+    }
+    if (ec && ec != boost::asio::error::would_block) {
+      on_write(ec, 0);
+      return false;
+    }
+    // The rest when the socket can take it.
+    WriteBuffers rest = buffers;
+    auto skip = ec ? 0 : n;
+    for (auto& b : rest) {
+      const auto k = std::min(skip, b.size());
+      b += k;
+      skip -= k;
+    }
+    boost::asio::async_write(*socket, rest,
+                             beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    return false;
+  }
+  boost::asio::async_write(std::get<TlsStream>(io_), buffers,
+                           beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  return false;
 }
 
 void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
@@ -688,15 +719,21 @@ void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
     }
     return finish();
   }
-  if (close_sent_) {
-    // Our close frame is out: the handshake is complete once the peer's close came (or after a
-    // protocol error, which waits for none); otherwise reads go on until it comes.
-    if (peer_closed_ || failed_) {
-      teardown();
-    }
-    return;
+  if (after_write()) {
+    do_write();
   }
-  do_write();
+}
+
+bool Session::after_write() {
+  if (!close_sent_) {
+    return true;
+  }
+  // Our close frame is out: the handshake is complete once the peer's close came (or after a
+  // protocol error, which waits for none); otherwise reads go on until it comes.
+  if (peer_closed_ || failed_) {
+    teardown();
+  }
+  return false;
 }
 
 // ---- Closing ----
@@ -707,10 +744,17 @@ void Session::close_slow_consumer() {
   if (ctx_.metrics != nullptr) {
     ctx_.metrics->slow_consumer_closes.add();
   }
-  start_close(codec::close_code::kSlowConsumer);
+  begin_close(codec::close_code::kSlowConsumer);
 }
 
 void Session::start_close(std::uint16_t code) {
+  begin_close(code);
+  // The close frame goes after the write in flight (one write at a time), and once the upgrade
+  // is done (Beast allows no close beside it): on_accept writes it then.
+  do_write();
+}
+
+void Session::begin_close(std::uint16_t code) {
   if (closing_ || finished_) {
     return;
   }
@@ -719,9 +763,6 @@ void Session::start_close(std::uint16_t code) {
   close_by_ = std::chrono::steady_clock::now() + ctx_.options.handshake_timeout;
   outbox_->close();
   control_out_.clear();  // No pong goes out after the close frame is decided.
-  // The close frame goes after the write in flight (one write at a time), and once the upgrade
-  // is done (Beast allows no close beside it): on_accept writes it then.
-  do_write();
 }
 
 void Session::teardown() {

@@ -81,18 +81,20 @@ class Session : public std::enable_shared_from_this<Session>, private ws::FrameS
   void on_protocol_error(std::uint16_t code);
   void dispatch(huddle::v1::ClientFrame frame);
   void on_outbox_ready();
-  // Writes, one at a time: queued control frames first, then the close frame once closing, else
-  // the outbox's next message.
+  // Writes, one at a time: queued control frames first, then the outbox's next message; once
+  // closing, the close frame. A write the socket takes at once completes without a handler.
+  using WriteBuffers = std::array<boost::asio::const_buffer, 4>;
   void do_write();
-  template <class Buffers>
-  void write(const Buffers& buffers);
+  bool next_write(WriteBuffers& out);       // False: nothing to write now.
+  bool write(const WriteBuffers& buffers);  // True: written at once; false: on_write follows.
   void on_write(beast::error_code ec, std::size_t bytes);
+  bool after_write();  // True: go on writing.
+  // Closing: no more messages; the close frame goes next (after the write in flight). An outbox
+  // past its bound closes with 4008, and if that close is not done within the handshake timeout
+  // (a peer that never reads again), the Keepalive drops the TCP connection.
   void start_close(std::uint16_t code);
-  // The outbox passed its bound: count it and close with 4008 (after the write in flight, if the
-  // peer ever reads it). The Keepalive drops the TCP connection if the close is still not done
-  // after the handshake timeout (a peer that never reads again must not hold its session until
-  // the idle timeout).
-  void close_slow_consumer();
+  void begin_close(std::uint16_t code);  // The state change only; the caller writes.
+  void close_slow_consumer();            // Counted, logged, begin_close(4008).
   // After the close frames: shut down our sending side and read until the peer's EOF.
   void teardown();
   // Keepalive, every period: ping, drop on the idle timeout or an overdue close.
