@@ -136,6 +136,10 @@ Result resume(const Args& a) {
   join_sync(*writer, room);
   // The resumer's MemberJoined may land after `last`; count from the writer's view instead.
   const std::uint64_t head = seed_room(*writer, room, a.missed, a.size);
+  // The resumer has seen everything but the last `missed` events. (Its own MemberLeft and the
+  // writer's MemberJoined come after its join: counting from there, it would miss missed + 2,
+  // one past the server's EXACT limit of 1000 for --missed 1000.)
+  last = std::max(last, head - std::min<std::uint64_t>(head, a.missed));
 
   const double cpu0_server = process_cpu_seconds(a.server_pid);
   const auto t0 = now_ns();
