@@ -187,7 +187,11 @@ class RawPeer {
   int fd_ = -1;
 };
 
-constexpr std::size_t kOutboxBound = 256 * 1024;
+// The server's default bound. The readers (and the publisher, which reads its own events) must
+// never lag by this much: at 3 MB/s of traffic, 1 MiB is about 350 ms, which a reader thread can
+// fall behind by under ASan with a heavy test beside it (256 KiB, 85 ms, closed the publisher with
+// 4008 in such a run). The slow member still overflows: it never reads 10.5 MB of traffic.
+constexpr std::size_t kOutboxBound = 1024 * 1024;
 constexpr int kMessages = 3500;  // At 1,000/s: 3.5 s of traffic.
 constexpr std::size_t kTextBytes = 3000;
 
