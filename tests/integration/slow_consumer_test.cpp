@@ -279,9 +279,10 @@ SlowRun run_slow_consumer(bool resume_before_close) {
             << outbox_max << " B (bound " << kOutboxBound << " B); 4008 closes while paused "
             << run.closes_while_paused << (noticed ? "" : " (not within the wait)") << "\n";
 
-  // Outbox memory: the sum over every outbox stays within about one bound (the normal readers'
-  // outboxes are near empty), and it is released once the slow outbox overflowed.
-  EXPECT_LE(outbox_max, 2.0 * kOutboxBound);
+  // Outbox memory: every outbox stays within the bound, so their sum within one bound per
+  // member (the readers' are near empty on a quiet machine, but may lag under a loaded one), and
+  // it is released once the slow outbox overflowed.
+  EXPECT_LE(outbox_max, static_cast<double>(readers.size() + 1) * kOutboxBound);
   EXPECT_LT(metric(port, "huddle_outbox_bytes"), 0.5 * kOutboxBound);
 
   // The normal members lost nothing: every seq, in order, none twice, every posted one.
