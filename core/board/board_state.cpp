@@ -5,6 +5,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/field_mask_util.h>
 
 namespace huddle::board {
 
@@ -515,6 +516,30 @@ boost::system::error_code BoardState::apply_payload(const v1::Event& event) {
 
 std::string BoardState::serialize() const {
   return deterministic_bytes(snap_);
+}
+
+v1::BoardSnapshot with_newest_ideas(const v1::BoardSnapshot& board, std::size_t count) {
+  // Every field but `ideas`, found from the descriptor so that a field added later is copied too.
+  static const google::protobuf::FieldMask kAllButIdeas = [] {
+    google::protobuf::FieldMask mask;
+    const auto* d = v1::BoardSnapshot::descriptor();
+    for (int i = 0; i < d->field_count(); ++i) {
+      if (d->field(i)->number() != v1::BoardSnapshot::kIdeasFieldNumber) {
+        mask.add_paths(d->field(i)->name());
+      }
+    }
+    return mask;
+  }();
+  v1::BoardSnapshot out;
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+      board, kAllButIdeas, google::protobuf::util::FieldMaskUtil::MergeOptions(), &out);
+  const int n = board.ideas_size();
+  const int first = n - static_cast<int>(std::min<std::size_t>(count, static_cast<std::size_t>(n)));
+  out.mutable_ideas()->Reserve(n - first);
+  for (int i = first; i < n; ++i) {
+    *out.add_ideas() = board.ideas(i);
+  }
+  return out;
 }
 
 }  // namespace huddle::board

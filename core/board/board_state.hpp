@@ -7,6 +7,7 @@
 // text. apply(redact(S, v), redact(e, v)) == redact(apply(S, e), v) is tested for every event.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -68,6 +69,11 @@ class BoardState {
 [[nodiscard]] constexpr bool can_contribute(huddle::v1::Role r) noexcept {
   return is_facilitator(r) || r == huddle::v1::ROLE_PARTICIPANT;
 }
+
+// `board` with only its `count` newest ideas (the highest idea_ids; all when it has fewer): the
+// first part of a big board (Join.snapshot_ideas). Everything else is copied as it is.
+[[nodiscard]] huddle::v1::BoardSnapshot with_newest_ideas(const huddle::v1::BoardSnapshot& board,
+                                                          std::size_t count);
 
 // Serializes a message with deterministic map and field order (invariant 5 compares these).
 [[nodiscard]] std::string deterministic_bytes(const google::protobuf::MessageLite& message);

@@ -59,45 +59,53 @@ v1::Event redact_event(const v1::Event& event, std::string_view viewer, bool ano
   return out;
 }
 
+bool idea_needs_redaction(const v1::Idea& idea, std::string_view viewer, bool anonymous) {
+  return anonymous || (idea.hidden() && !is(idea.author().member_id(), viewer));
+}
+
+void redact_idea(v1::Idea& idea, std::string_view viewer, bool anonymous) {
+  const bool own = is(idea.author().member_id(), viewer);
+  if (idea.hidden() && !own) {
+    idea.clear_text();
+    idea.clear_tags();
+    idea.clear_comments();
+  }
+  if (!anonymous) {
+    return;
+  }
+  if (!own) {
+    idea.clear_author();
+  }
+  auto* votes = idea.mutable_votes();
+  for (int i = votes->size() - 1; i >= 0; --i) {
+    if (!is(votes->Get(i).member_id(), viewer)) {
+      votes->DeleteSubrange(i, 1);
+    }
+  }
+  for (auto& c : *idea.mutable_comments()) {
+    if (!is(c.author().member_id(), viewer)) {
+      c.clear_author();
+    }
+  }
+  // Redacted marks sort first within their reaction, as a mirror inserts them.
+  auto* marks = idea.mutable_reactions();
+  for (auto& m : *marks) {
+    if (!is(m.member_id(), viewer)) {
+      m.clear_member_id();
+    }
+  }
+  std::stable_sort(marks->begin(), marks->end(),
+                   [](const v1::ReactionMark& a, const v1::ReactionMark& b) {
+                     return a.reaction() != b.reaction() ? a.reaction() < b.reaction()
+                                                         : a.member_id() < b.member_id();
+                   });
+}
+
 v1::BoardSnapshot redact_snapshot(const v1::BoardSnapshot& board, std::string_view viewer) {
   v1::BoardSnapshot out = board;
   const bool anonymous = board.options().anonymous();
   for (auto& idea : *out.mutable_ideas()) {
-    const bool own = is(idea.author().member_id(), viewer);
-    if (idea.hidden() && !own) {
-      idea.clear_text();
-      idea.clear_tags();
-      idea.clear_comments();
-    }
-    if (!anonymous) {
-      continue;
-    }
-    if (!own) {
-      idea.clear_author();
-    }
-    auto* votes = idea.mutable_votes();
-    for (int i = votes->size() - 1; i >= 0; --i) {
-      if (!is(votes->Get(i).member_id(), viewer)) {
-        votes->DeleteSubrange(i, 1);
-      }
-    }
-    for (auto& c : *idea.mutable_comments()) {
-      if (!is(c.author().member_id(), viewer)) {
-        c.clear_author();
-      }
-    }
-    // Redacted marks sort first within their reaction, as a mirror inserts them.
-    auto* marks = idea.mutable_reactions();
-    for (auto& m : *marks) {
-      if (!is(m.member_id(), viewer)) {
-        m.clear_member_id();
-      }
-    }
-    std::stable_sort(marks->begin(), marks->end(),
-                     [](const v1::ReactionMark& a, const v1::ReactionMark& b) {
-                       return a.reaction() != b.reaction() ? a.reaction() < b.reaction()
-                                                           : a.member_id() < b.member_id();
-                     });
+    redact_idea(idea, viewer, anonymous);
   }
   if (anonymous) {
     for (auto& entry : *out.mutable_roster()) {

@@ -24,6 +24,13 @@ namespace huddle::board {
 [[nodiscard]] huddle::v1::Event redact_event(const huddle::v1::Event& event,
                                              std::string_view viewer, bool anonymous);
 
+// False when `viewer` may see `idea` as it is (redact_idea would change nothing).
+[[nodiscard]] bool idea_needs_redaction(const huddle::v1::Idea& idea, std::string_view viewer,
+                                        bool anonymous);
+
+// `idea` as `viewer` may see it, in place (anonymous: the room's option).
+void redact_idea(huddle::v1::Idea& idea, std::string_view viewer, bool anonymous);
+
 // The board as `viewer` may see it.
 [[nodiscard]] huddle::v1::BoardSnapshot redact_snapshot(const huddle::v1::BoardSnapshot& board,
                                                         std::string_view viewer);

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +52,28 @@ struct CodecLimits {
 
 inline constexpr std::string_view kJsonMessagePrefix = R"({"frames":[)";
 inline constexpr std::string_view kJsonMessageSuffix = "]}";
+
+// The piece of ServerFrame{snapshot{room_id, seq, board, ideas_omitted}}, without copying the
+// board (a board of 2000 ideas is ~370 KB).
+[[nodiscard]] std::string encode_snapshot_frame(std::string_view room_id, std::uint64_t seq,
+                                                const huddle::v1::BoardSnapshot& board,
+                                                std::uint32_t ideas_omitted, Encoding encoding);
+
+// The GetIdeas reply in the proto encoding, in two parts so that a page many members ask for
+// is encoded once and shared: the bytes of IdeasPage{ideas, has_more, seq}, serializing each
+// idea where it is; and the head that makes head + page the piece of
+// ServerFrame{reply{request_id, ideas: page}}. (JSON: a ServerFrame through encode_server_frame.)
+[[nodiscard]] std::string encode_ideas_page_body(std::span<const huddle::v1::Idea* const> ideas,
+                                                 bool has_more, std::uint64_t seq);
+[[nodiscard]] std::string encode_ideas_page_head(std::uint64_t request_id, std::size_t page_size);
+
+// The join reply in the proto encoding, with the online members encoded once each: the piece
+// of ServerFrame{reply{request_id, join: result + online}}, where `online` is the concatenation
+// of encode_online_member() of each (and `result` has none of its own).
+[[nodiscard]] std::string encode_online_member(const huddle::v1::Member& member);
+[[nodiscard]] std::string encode_join_reply(std::uint64_t request_id,
+                                            const huddle::v1::JoinResult& result,
+                                            std::string_view online);
 
 // One WebSocket message from pieces (for tests and single sends; the Outbox packs its own).
 [[nodiscard]] std::string join_pieces(const std::vector<std::string>& pieces, Encoding encoding);

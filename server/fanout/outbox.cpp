@@ -22,7 +22,7 @@ void Outbox::push(PayloadPtr payload) {
   if (closed_ || overflowed_) {
     return;
   }
-  const std::size_t n = payload->for_encoding(encoding_).size();
+  const std::size_t n = payload->size(encoding_);
   if (queued_bytes_ + n > options_.max_bytes) {
     // Invariant 8: never grow past the bound. Drop the queue; the member resumes from its
     // last applied seq after the 4008 close.
@@ -57,19 +57,23 @@ bool Outbox::take_message(OutMessage& out) {
   out.prefix_ = json ? codec::kJsonMessagePrefix : std::string_view();
   out.suffix_ = json ? codec::kJsonMessageSuffix : std::string_view();
   std::size_t taken = 0;
-  if (const auto& first = queue_.front()->for_encoding(encoding_);
-      first.size() >= options_.zero_copy_bytes) {
-    out.whole_bytes_ = first;
+  if (const auto& first = *queue_.front();
+      first.size(encoding_) >= options_.zero_copy_bytes || !first.tail(encoding_).empty()) {
+    out.whole_bytes_ = first.for_encoding(encoding_);
+    if (!first.tail(encoding_).empty()) {
+      out.suffix_ = first.tail(encoding_);  // Proto: no message suffix of its own.
+    }
+    queued_bytes_ -= first.size(encoding_);
     out.whole_ = std::move(queue_.front());
-    queued_bytes_ -= first.size();
     taken = 1;
   } else {
     // The message wrapper, and the "," before each further JSON piece.
     const std::size_t overhead = out.prefix_.size() + out.suffix_.size() + (json ? 1 : 0);
     while (taken < queue_.size()) {
       const auto& piece = queue_[taken]->for_encoding(encoding_);
-      if (taken > 0 && (piece.size() >= options_.zero_copy_bytes ||
-                        out.packed_.size() + piece.size() + overhead > options_.max_batch_bytes)) {
+      if (taken > 0 &&
+          (piece.size() >= options_.zero_copy_bytes || !queue_[taken]->tail(encoding_).empty() ||
+           out.packed_.size() + piece.size() + overhead > options_.max_batch_bytes)) {
         break;
       }
       if (json && taken > 0) {

@@ -66,7 +66,8 @@ class Outbox {
 
   // REQUIRES: on the owner's thread. Moves the next WebSocket message into `out` (cleared first):
   // the queued payloads, in order, packed into one ServerMessage of at most max_batch_bytes
-  // (one payload at least), or one payload of zero_copy_bytes or more on its own. Returns false,
+  // (one payload at least), or one payload of zero_copy_bytes or more, or with a tail, on its own
+  // (its head and tail are the message's parts). Returns false,
   // and arms the wakeup, when there is nothing to send; the queue's storage is released then.
   [[nodiscard]] bool take_message(OutMessage& out);
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "server/codec/frame_codec.hpp"
 
@@ -14,9 +15,21 @@ namespace huddle::fanout {
 struct Payload {
   // bytes[encoding]; only the encodings some recipient uses are filled.
   std::array<std::string, codec::kEncodingCount> bytes;
+  // Optional, proto only: bytes shared with other payloads, which follow bytes[kProto] to make
+  // the piece (a GetIdeas page that many members ask for: each reply has its own head, with its
+  // request id, and the same page). A payload with a tail is always a message of its own.
+  std::shared_ptr<const std::string> proto_tail;
 
+  // The piece's bytes, or its head when it has a tail.
   [[nodiscard]] const std::string& for_encoding(codec::Encoding e) const {
     return bytes[static_cast<std::size_t>(e)];
+  }
+  [[nodiscard]] std::string_view tail(codec::Encoding e) const {
+    return e == codec::Encoding::kProto && proto_tail ? std::string_view(*proto_tail)
+                                                      : std::string_view();
+  }
+  [[nodiscard]] std::size_t size(codec::Encoding e) const {
+    return for_encoding(e).size() + tail(e).size();
   }
 };
 

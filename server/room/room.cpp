@@ -146,7 +146,7 @@ void Room::stats(StatsCallback done) {
     done(Stats{.board = board_.snapshot(),
                .head_seq = head_.value(),
                .connections = members_.size(),
-               .members_online = online_count_.size()});
+               .members_online = online_.size()});
   });
 }
 
@@ -181,7 +181,7 @@ void Room::close_and_delete(std::string reason, DoneCallback done) {
       reply(member, closed);
     }
     members_.clear();
-    online_count_.clear();
+    online_.clear();
     rebuild_shard_lists();
     // Behind every append this room handed to the log: those complete (and are acked) first.
     ctx_.log->delete_room(id_, [exec = ctx_.shards->executor(shard_), self,
@@ -284,6 +284,7 @@ void Room::handle(MemberHandle from, v1::ClientFrame frame) {
     case v1::ClientFrame::kMarkRead: return do_mark_read(from, frame);
     case v1::ClientFrame::kExport: return do_export(from, frame);
     case v1::ClientFrame::kGetHistory: return do_history(from, frame);
+    case v1::ClientFrame::kGetIdeas: return do_get_ideas(from, frame);
     case v1::ClientFrame::kCreateInvite: return do_create_invite(from, frame);
     default:
       if (board::is_board_command(frame.command_case())) {
@@ -316,7 +317,7 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     // changes; the others never saw it leave.
     const auto& old = members_[from.conn_id];
     --encoding_count_[static_cast<std::size_t>(old.encoding)];
-    --online_count_[old.member.member_id()];
+    --online_[old.member.member_id()].connections;
     members_.erase(from.conn_id);
   }
 
@@ -364,19 +365,43 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
   members_[from.conn_id] = from;
   member_ix_.try_emplace(from.member.member_id(), static_cast<std::uint32_t>(member_ix_.size()));
   ++encoding_count_[static_cast<std::size_t>(from.encoding)];
-  const bool first_connection = online_count_[from.member.member_id()]++ == 0;
-  rebuild_shard_lists();
-  for (auto& m : online_members()) {
-    *result->add_online() = std::move(m);
+  auto& online = online_[from.member.member_id()];
+  const bool first_connection = online.connections++ == 0;
+  if (first_connection) {
+    online.member = from.member;
+    online.piece = codec::encode_online_member(from.member);
   }
-  reply(from, std::move(out));
+  if (rejoin) {
+    rebuild_shard_lists();
+  } else {
+    add_target(from);
+  }
+  if (from.encoding == codec::Encoding::kProto) {
+    // The online list is O(members) per join: each member's bytes were encoded when it came
+    // online, and are copied in here (a join storm of 200 would copy 20,000 Members).
+    std::string online_bytes;
+    for (const auto& [id, o] : online_) {
+      online_bytes += o.piece;
+    }
+    count_reply(out);
+    auto p = std::make_shared<fanout::Payload>();
+    p->bytes[static_cast<std::size_t>(codec::Encoding::kProto)] =
+        codec::encode_join_reply(frame.request_id(), *result, online_bytes);
+    deliver(from, std::move(p));
+  } else {
+    result->mutable_online()->Reserve(static_cast<int>(online_.size()));
+    for (const auto& [id, o] : online_) {
+      *result->add_online() = o.member;
+    }
+    reply(from, std::move(out));
+  }
 
   if (mode == v1::RESUME_MODE_EXACT) {
     for (auto i = first; i < tail_.size(); ++i) {
       deliver(from, tail_payload(tail_[i], from));
     }
   } else {
-    deliver(from, snapshot_payload(from));
+    deliver(from, snapshot_payload(from, join.snapshot_ideas()));
   }
 
   if (first_connection && !rejoin) {
@@ -386,6 +411,133 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     broadcast(fanout::make_frame_payload(presence, encodings_in_use()), from.conn_id);
   }
   ensure_in_roster(from);
+}
+
+void Room::do_get_ideas(const MemberHandle& from, const v1::ClientFrame& frame) {
+  if (!is_joined(from.conn_id)) {
+    return reply_error(from, frame.request_id(), Errc::kNotJoined);
+  }
+  const auto& req = frame.get_ideas();
+  const std::size_t limit = req.limit() == 0 ? 200 : req.limit();
+  if (limit > ctx_.options.max_ideas_page) {
+    return reply_error(from, frame.request_id(), Errc::kInvalidArgument);
+  }
+  // Pages wait for the commands already queued on this shard: in a join storm, the joins read
+  // in the same batch go first, since a member is usable at its first page and pages the rest
+  // in. (Replies may come in any order; the page is read when it is served, so it is as new as
+  // every event queued to the member before it.)
+  page_requests_.push_back(PageRequest{.to = from,
+                                       .request_id = frame.request_id(),
+                                       .before = req.before_idea_id(),
+                                       .limit = limit});
+  if (!pages_posted_) {
+    pages_posted_ = true;
+    net::post(ctx_.shards->executor(shard_), [self = shared_from_this()] { self->serve_pages(); });
+  }
+}
+
+void Room::serve_pages() {
+  pages_posted_ = false;
+  const auto requests = std::exchange(page_requests_, {});
+  for (const auto& r : requests) {
+    if (state_ != State::kLive || !is_joined(r.to.conn_id)) {
+      continue;  // The member left, or the room closed, in between.
+    }
+    auto p = std::make_shared<fanout::Payload>();
+    if (r.to.encoding == codec::Encoding::kProto) {
+      // A head of its own (the request id), and the page, shared with whoever asked for it too.
+      p->proto_tail = ideas_page_body(r.to, r.before, r.limit);
+      p->bytes[static_cast<std::size_t>(r.to.encoding)] =
+          codec::encode_ideas_page_head(r.request_id, p->proto_tail->size());
+    } else {
+      p->bytes[static_cast<std::size_t>(r.to.encoding)] = codec::encode_server_frame(
+          ideas_page_frame(r.to, r.request_id, r.before, r.limit), r.to.encoding);
+    }
+    if (ctx_.metrics != nullptr) {
+      ctx_.metrics->command(static_cast<int>(v1::ClientFrame::kGetIdeas), 0);
+    }
+    deliver(r.to, std::move(p));
+  }
+}
+
+Room::IdeaRange Room::ideas_range(std::uint64_t before, std::size_t limit) const {
+  // The newest `limit` ideas below `before` (ideas are in ascending idea_id). The board is the
+  // durable state, and every event it holds was queued to the member before this reply: the
+  // page is as new as what the member has applied.
+  const auto& ideas = board_.snapshot().ideas();
+  const auto end = before == 0 ? ideas.end()
+                               : std::lower_bound(ideas.begin(), ideas.end(), before,
+                                                  [](const v1::Idea& idea, std::uint64_t id) {
+                                                    return idea.idea_id() < id;
+                                                  });
+  // Like a history page, it must fit the member's outbox: fewer ideas when they are big.
+  auto begin = end;
+  std::size_t bytes = 0;
+  while (begin != ideas.begin() && static_cast<std::size_t>(end - begin) < limit) {
+    bytes += std::prev(begin)->ByteSizeLong();
+    if (bytes > ctx_.options.max_history_bytes && begin != end) {
+      break;
+    }
+    --begin;
+  }
+  return IdeaRange{.begin = begin, .end = end, .has_more = begin != ideas.begin()};
+}
+
+v1::ServerFrame Room::ideas_page_frame(const MemberHandle& viewer, std::uint64_t request_id,
+                                       std::uint64_t before, std::size_t limit) const {
+  const auto range = ideas_range(before, limit);
+  v1::ServerFrame out;
+  out.mutable_reply()->set_request_id(request_id);
+  auto* page = out.mutable_reply()->mutable_ideas();
+  for (auto it = range.begin; it != range.end; ++it) {
+    board::redact_idea(*page->add_ideas() = *it, viewer.member.member_id(), anonymous());
+  }
+  page->set_has_more(range.has_more);
+  page->set_seq(head_.value());
+  return out;
+}
+
+std::shared_ptr<const std::string> Room::ideas_page_body(const MemberHandle& viewer,
+                                                         std::uint64_t before, std::size_t limit) {
+  // Pages nobody sees differently (no hidden idea, not anonymous) are encoded once per head: a
+  // join storm pages through the same board 200 times.
+  const auto& board = board_.snapshot();
+  const bool same_for_all = board.hidden_idea_count() == 0 && !board.options().anonymous();
+  if (page_cache_seq_ != head_) {
+    page_cache_.clear();
+    page_cache_seq_ = head_;
+  }
+  const auto key = std::make_pair(before, limit);
+  if (same_for_all) {
+    if (auto it = page_cache_.find(key); it != page_cache_.end()) {
+      return it->second;
+    }
+  }
+  // Ideas this member sees as they are are serialized in place; the others are copied and
+  // redacted (hidden from this member, or any idea in an anonymous room).
+  const auto range = ideas_range(before, limit);
+  const bool anon = anonymous();
+  const auto& who = viewer.member.member_id();
+  std::vector<const v1::Idea*> page;
+  page.reserve(static_cast<std::size_t>(range.end - range.begin));
+  std::deque<v1::Idea> redacted;
+  for (auto it = range.begin; it != range.end; ++it) {
+    if (board::idea_needs_redaction(*it, who, anon)) {
+      board::redact_idea(redacted.emplace_back(*it), who, anon);
+      page.push_back(&redacted.back());
+    } else {
+      page.push_back(&*it);
+    }
+  }
+  auto body = std::make_shared<const std::string>(
+      codec::encode_ideas_page_body(page, range.has_more, head_.value()));
+  if (same_for_all) {
+    if (page_cache_.size() >= kPageCacheEntries) {
+      page_cache_.clear();
+    }
+    page_cache_.emplace(key, body);
+  }
+  return body;
 }
 
 void Room::do_create_invite(const MemberHandle& from, const v1::ClientFrame& frame) {
@@ -428,8 +580,8 @@ void Room::do_leave(std::uint64_t conn_id, const MemberHandle* reply_to, std::ui
   }
   --encoding_count_[static_cast<std::size_t>(gone.encoding)];
   rebuild_shard_lists();
-  if (--online_count_[gone.member.member_id()] == 0) {
-    online_count_.erase(gone.member.member_id());
+  if (--online_[gone.member.member_id()].connections == 0) {
+    online_.erase(gone.member.member_id());
     v1::ServerFrame presence;
     presence.mutable_presence()->set_room_id(id_.value());
     *presence.mutable_presence()->add_left() = gone.member;
@@ -859,10 +1011,9 @@ void Room::broadcast_event(const TailEntry& entry) {
       push_all(*list, entry.full, entry.redacted, actor_ix);
       continue;
     }
-    net::post(ctx_.shards->executor(s),
-              [list, full = entry.full, redacted = entry.redacted, actor_ix, push_all] {
-                push_all(*list, full, redacted, actor_ix);
-              });
+    net::post(ctx_.shards->executor(s), [list = std::shared_ptr<const TargetList>(list),
+                                         full = entry.full, redacted = entry.redacted, actor_ix,
+                                         push_all] { push_all(*list, full, redacted, actor_ix); });
   }
 }
 
@@ -894,38 +1045,68 @@ fanout::PayloadPtr Room::tail_payload(TailEntry& entry, const MemberHandle& view
   return payload;
 }
 
-fanout::PayloadPtr Room::snapshot_payload(const MemberHandle& viewer) {
+fanout::PayloadPtr Room::snapshot_payload(const MemberHandle& viewer, std::uint32_t ideas_limit) {
   const auto& board = board_.snapshot();
+  const auto total = static_cast<std::size_t>(board.ideas_size());
+  const std::size_t keep = ideas_limit == 0 ? total : std::min<std::size_t>(ideas_limit, total);
   // Everyone sees the same board unless ideas are hidden or the room is anonymous: then it is
   // encoded once per head and encoding, and a join storm shares one buffer (invariant 7).
   const bool same_for_all = board.hidden_idea_count() == 0 && !board.options().anonymous();
   auto& cached = snapshot_cache_[static_cast<std::size_t>(viewer.encoding)];
-  if (same_for_all && cached.payload && cached.seq == head_) {
+  if (same_for_all && cached.payload && cached.seq == head_ && cached.ideas == keep) {
     return cached.payload;
   }
-  v1::ServerFrame snap;
-  auto* s = snap.mutable_snapshot();
-  s->set_room_id(id_.value());
-  s->set_seq(head_.value());
-  *s->mutable_board() =
-      same_for_all ? board : board::redact_snapshot(board, viewer.member.member_id());
-  auto payload = fanout::make_frame_payload(snap, viewer.encoding);
+  const auto omitted = static_cast<std::uint32_t>(total - keep);
+  auto encode = [&](const v1::BoardSnapshot& b) {
+    return codec::encode_snapshot_frame(id_.value(), head_.value(), b, omitted, viewer.encoding);
+  };
+  auto redacted = [&](const v1::BoardSnapshot& b) {
+    return board::redact_snapshot(b, viewer.member.member_id());
+  };
+  std::string bytes;
+  if (omitted == 0) {
+    bytes = same_for_all ? encode(board) : encode(redacted(board));
+  } else {
+    const auto newest = board::with_newest_ideas(board, keep);
+    bytes = same_for_all ? encode(newest) : encode(redacted(newest));
+  }
+  auto p = std::make_shared<fanout::Payload>();
+  p->bytes[static_cast<std::size_t>(viewer.encoding)] = std::move(bytes);
+  fanout::PayloadPtr payload = std::move(p);
   if (same_for_all) {
-    cached = SnapshotCache{.seq = head_, .payload = payload};
+    cached = SnapshotCache{.seq = head_, .ideas = keep, .payload = payload};
   }
   return payload;
 }
 
 void Room::rebuild_shard_lists() {
   std::vector<TargetList> lists(by_shard_.size());
+  std::vector<std::size_t> sizes(by_shard_.size());
+  for (const auto& [conn, member] : members_) {
+    ++sizes[member.shard];
+  }
+  for (std::size_t s = 0; s < lists.size(); ++s) {
+    lists[s].reserve(sizes[s]);
+  }
   for (const auto& [conn, member] : members_) {
     lists[member.shard].push_back(
         Target{.outbox = member.outbox, .member_ix = member_ix_.at(member.member.member_id())});
   }
   for (std::size_t s = 0; s < lists.size(); ++s) {
-    by_shard_[s] =
-        lists[s].empty() ? nullptr : std::make_shared<const TargetList>(std::move(lists[s]));
+    by_shard_[s] = lists[s].empty() ? nullptr : std::make_shared<TargetList>(std::move(lists[s]));
   }
+}
+
+void Room::add_target(const MemberHandle& member) {
+  auto& list = by_shard_[member.shard];
+  // In place while no broadcast in flight to another shard holds the list: only this strand
+  // copies it, so a use count of 1 cannot grow behind our back. Else a new list.
+  if (list && list.use_count() == 1) {
+    list->push_back(
+        Target{.outbox = member.outbox, .member_ix = member_ix_.at(member.member.member_id())});
+    return;
+  }
+  rebuild_shard_lists();
 }
 
 void Room::reply(const MemberHandle& to, v1::ServerFrame frame) {
@@ -950,19 +1131,6 @@ std::array<bool, codec::kEncodingCount> Room::encodings_in_use() const {
     wanted[i] = encoding_count_[i] > 0;
   }
   return wanted;
-}
-
-std::vector<v1::Member> Room::online_members() const {
-  std::vector<v1::Member> out;
-  std::unordered_set<std::string> seen;
-  for (const auto& [conn, m] : members_) {
-    if (seen.insert(m.member.member_id()).second) {
-      out.push_back(m.member);
-    }
-  }
-  std::sort(out.begin(), out.end(),
-            [](const v1::Member& a, const v1::Member& b) { return a.member_id() < b.member_id(); });
-  return out;
 }
 
 v1::RoomInfo Room::info() const {

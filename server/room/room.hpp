@@ -20,11 +20,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "core/board/board_state.hpp"
@@ -138,6 +140,21 @@ class Room : public std::enable_shared_from_this<Room> {
   void do_export(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
   void do_typing(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
   void do_history(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void do_get_ideas(const MemberHandle& from, const huddle::v1::ClientFrame& frame);
+  void serve_pages();  // The GetIdeas requests queued since the last call.
+  // GetIdeas: the ideas of a page, the page for a JSON member, and the IdeasPage bytes for a
+  // proto member (cached while the head does not move, when everyone sees the same ideas).
+  struct IdeaRange {
+    google::protobuf::RepeatedPtrField<huddle::v1::Idea>::const_iterator begin, end;
+    bool has_more = false;
+  };
+  [[nodiscard]] IdeaRange ideas_range(std::uint64_t before, std::size_t limit) const;
+  [[nodiscard]] huddle::v1::ServerFrame ideas_page_frame(const MemberHandle& viewer,
+                                                         std::uint64_t request_id,
+                                                         std::uint64_t before,
+                                                         std::size_t limit) const;
+  std::shared_ptr<const std::string> ideas_page_body(const MemberHandle& viewer,
+                                                     std::uint64_t before, std::size_t limit);
 
   // Assigns seq/prev_seq and starts a durable append. `event` carries only the payload (and
   // room_id for creates).
@@ -157,7 +174,8 @@ class Room : public std::enable_shared_from_this<Room> {
   fanout::PayloadPtr tail_payload(TailEntry& entry, const MemberHandle& viewer);
   // The join snapshot for `viewer`: redacted for them, shared while the head does not move when
   // every member sees the same board.
-  fanout::PayloadPtr snapshot_payload(const MemberHandle& viewer);
+  // `ideas_limit` (Join.snapshot_ideas): keep only that many of the newest ideas; 0 = all.
+  fanout::PayloadPtr snapshot_payload(const MemberHandle& viewer, std::uint32_t ideas_limit);
   [[nodiscard]] TailEntry make_tail_entry(
       huddle::v1::Event event, const std::array<bool, codec::kEncodingCount>& wanted) const;
   [[nodiscard]] bool anonymous() const { return board_.snapshot().options().anonymous(); }
@@ -166,9 +184,9 @@ class Room : public std::enable_shared_from_this<Room> {
                    const boost::system::error_code& ec);
   [[nodiscard]] std::array<bool, codec::kEncodingCount> encodings_in_use() const;
   void rebuild_shard_lists();
+  void add_target(const MemberHandle& member);  // A new joined connection.
 
   [[nodiscard]] bool is_joined(std::uint64_t conn_id) const { return members_.contains(conn_id); }
-  [[nodiscard]] std::vector<huddle::v1::Member> online_members() const;
   [[nodiscard]] huddle::v1::RoomInfo info() const;
   void remember_op(const std::string& key, Seq seq);
 
@@ -209,18 +227,37 @@ class Room : public std::enable_shared_from_this<Room> {
   std::unordered_map<std::string, Seq> cursors_;  // member_id -> read cursor (MarkRead).
   std::size_t events_since_snapshot_ = 0;
 
-  std::unordered_map<std::uint64_t, MemberHandle> members_;   // conn_id -> handle.
-  std::unordered_map<std::string, int> online_count_;         // member_id -> connections.
+  std::unordered_map<std::uint64_t, MemberHandle> members_;  // conn_id -> handle.
+  struct Online {
+    int connections = 0;
+    huddle::v1::Member member;  // As its first connection gave it.
+    std::string piece;          // codec::encode_online_member(member).
+  };
+  std::map<std::string, Online, std::less<>> online_;  // By member_id: the join reply's order.
   std::unordered_map<std::string, std::uint32_t> member_ix_;  // member_id -> index, for Target.
   std::array<std::size_t, codec::kEncodingCount> encoding_count_{};
-  // Per shard: the outboxes of the members on it. Rebuilt on join/leave (copy-on-write) so that
-  // a cross-shard fan-out posts one pointer per shard, not one closure per member.
-  std::vector<std::shared_ptr<const TargetList>> by_shard_;
+  // Per shard: the outboxes of the members on it, so that a cross-shard fan-out posts one
+  // pointer per shard, not one closure per member. Copy-on-write: rebuilt on leave and rejoin;
+  // a join appends in place unless a fan-out in flight holds the list.
+  std::vector<std::shared_ptr<TargetList>> by_shard_;
   struct SnapshotCache {
     Seq seq;
+    std::size_t ideas = 0;  // How many of the board's ideas it holds (the newest).
     fanout::PayloadPtr payload;
   };
   std::array<SnapshotCache, codec::kEncodingCount> snapshot_cache_{};  // Per encoding.
+  struct PageRequest {
+    MemberHandle to;
+    std::uint64_t request_id = 0;
+    std::uint64_t before = 0;
+    std::size_t limit = 0;
+  };
+  std::vector<PageRequest> page_requests_;  // GetIdeas waiting for serve_pages().
+  bool pages_posted_ = false;
+  // GetIdeas pages (proto) by (before_idea_id, limit), for the head page_cache_seq_.
+  static constexpr std::size_t kPageCacheEntries = 64;
+  Seq page_cache_seq_;
+  std::map<std::pair<std::uint64_t, std::size_t>, std::shared_ptr<const std::string>> page_cache_;
 };
 
 }  // namespace huddle::room

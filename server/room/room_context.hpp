@@ -25,6 +25,8 @@ struct RoomOptions {
   std::size_t max_queued_commands = 8192;  // While the room loads; past it: OVERLOADED.
   std::size_t max_history_page = 200;      // GetHistory limit cap.
   std::size_t max_history_bytes = 256 * 1024;  // A page's events; fewer events when they are big.
+  std::size_t max_ideas_page = 500;            // GetIdeas limit cap (a page also stops at
+                                               // max_history_bytes).
   std::size_t max_export_bytes = 512 * 1024;   // Export command; larger boards: HTTP export.
   std::size_t max_members =
       10000;  // Joined connections; past it a join gets LIMIT_EXCEEDED. 0: none.

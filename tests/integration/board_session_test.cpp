@@ -4,7 +4,8 @@
 // member keeps a mirror (the join snapshot + every event it received, applied with core/board),
 // and at the end each mirror equals the board the server gives that member on a fresh join.
 // Also: hidden text and anonymous authors never reach another member on any path (live, resume,
-// snapshot, history page, export), checked on the raw bytes each client received.
+// snapshot, history page, ideas page, export), checked on the raw bytes each client received.
+// And a big board joined in parts (the newest ideas, then GetIdeas pages) is the whole board.
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -311,7 +312,8 @@ TEST_F(BoardSession, AFacilitatorAndFiveParticipantsRunAWholeSession) {
 }
 
 // Invariant 6 on every path: a hidden idea's text reaches nobody but its author, live, on a
-// resume (EXACT and SNAPSHOT), in a history page and in exports, until the reveal.
+// resume (EXACT and SNAPSHOT), in a history page, in a GetIdeas page and in exports, until the
+// reveal.
 TEST_F(BoardSession, HiddenTextReachesNobodyButItsAuthorOnAnyPath) {
   const std::string secret = "SECRET-MARGIN-PLAN";
   // p2 remembers where it is, then leaves; p1 posts the hidden idea; p2 comes back both ways.
@@ -336,6 +338,15 @@ TEST_F(BoardSession, HiddenTextReachesNobodyButItsAuthorOnAnyPath) {
   fresh->wait_other([](const v1::ServerFrame& f) { return f.has_snapshot(); });
   const auto history = act(*fresh, [](auto& f) { f.mutable_get_history()->set_room_id(kRoom); });
   ASSERT_FALSE(history.has_error());
+  // A member joining in parts: no idea in the snapshot, all of them from a GetIdeas page.
+  auto paged = connect(server_, "p4");
+  ASSERT_FALSE(act(*paged, [](auto& f) {
+                 f.mutable_join()->set_room_id(kRoom);
+                 f.mutable_join()->set_snapshot_ideas(1);
+               }).has_error());
+  const auto page = act(*paged, [](auto& f) { f.mutable_get_ideas()->set_room_id(kRoom); });
+  ASSERT_FALSE(page.has_error());
+  EXPECT_GE(page.ideas().ideas_size(), 1);
   const auto md = act(*fresh, [](auto& f) {
     f.mutable_export_()->set_room_id(kRoom);
     f.mutable_export_()->set_format(v1::EXPORT_FORMAT_JSON);
@@ -344,7 +355,7 @@ TEST_F(BoardSession, HiddenTextReachesNobodyButItsAuthorOnAnyPath) {
   const auto http =
       http_get(server_.port(), std::string("/api/v1/rooms/") + kRoom + "/export?format=md");
 
-  for (auto* c : {fran_.get(), &p(2), &p(5), exact.get(), fresh.get()}) {
+  for (auto* c : {fran_.get(), &p(2), &p(5), exact.get(), fresh.get(), paged.get()}) {
     EXPECT_FALSE(received_text(*c, secret));
     EXPECT_FALSE(received_text(*c, "SECRET-TAG"));
   }
@@ -482,6 +493,74 @@ TEST(AnonymousBoard, AuthorsNeverReachOtherMembersAndRulesStillHold) {
   EXPECT_EQ(theirs.snapshot().ideas(0).vote_count(), 5U);
   EXPECT_TRUE(theirs.snapshot().ideas(0).author().member_id().empty());
   EXPECT_EQ(theirs.serialize(), board::deterministic_bytes(server_view(server, "other")));
+}
+
+// A board of 1200 ideas joined in parts over loopback: a snapshot of the newest 100, then pages of
+// up to 500 back to the oldest; together they are the board a whole-board join gets, idea for
+// idea, and the snapshot's other fields are the same.
+TEST(BigBoard, JoinedInPartsItIsTheWholeBoard) {
+  TestServer server;
+  auto owner = connect(server, "owner");
+  v1::ClientFrame create;
+  create.mutable_create_room()->set_room_id(kRoom);
+  ASSERT_FALSE(owner->request(create).has_error());
+  owner->join(kRoom);
+  constexpr int kIdeas = 1200;
+  std::vector<std::uint64_t> sent;
+  for (int i = 0; i < kIdeas; ++i) {
+    v1::ClientFrame f;
+    f.mutable_post_idea()->set_room_id(kRoom);
+    f.mutable_post_idea()->set_text("idea number " + std::to_string(i));
+    sent.push_back(owner->send(std::move(f)));
+  }
+  std::uint64_t last = 0;
+  for (const auto id : sent) {
+    const auto r = owner->wait_reply(id);
+    ASSERT_FALSE(r.has_error()) << r.error().message();
+    last = std::max(last, r.seq());
+  }
+  owner->wait_seq(last);
+  const auto whole = server_view(server, "owner");
+  ASSERT_EQ(whole.ideas_size(), kIdeas);
+
+  auto member = connect(server, "owner");
+  ASSERT_FALSE(act(*member, [](auto& f) {
+                 f.mutable_join()->set_room_id(kRoom);
+                 f.mutable_join()->set_snapshot_ideas(100);
+               }).has_error());
+  const auto snap =
+      member->wait_other([](const v1::ServerFrame& f) { return f.has_snapshot(); }).snapshot();
+  ASSERT_EQ(snap.board().ideas_size(), 100);
+  EXPECT_EQ(snap.ideas_omitted(), static_cast<std::uint32_t>(kIdeas - 100));
+  std::vector<v1::Idea> ideas(snap.board().ideas().begin(), snap.board().ideas().end());
+  std::uint64_t before = ideas.front().idea_id();
+  int pages = 0;
+  while (true) {
+    const auto reply = act(*member, [&](auto& f) {
+      f.mutable_get_ideas()->set_room_id(kRoom);
+      f.mutable_get_ideas()->set_before_idea_id(before);
+      f.mutable_get_ideas()->set_limit(500);
+    });
+    ASSERT_FALSE(reply.has_error()) << reply.error().message();
+    ++pages;
+    ideas.insert(ideas.begin(), reply.ideas().ideas().begin(), reply.ideas().ideas().end());
+    if (!reply.ideas().has_more()) {
+      break;
+    }
+    before = reply.ideas().ideas(0).idea_id();
+  }
+  EXPECT_EQ(pages, 3);  // 500, 500, 100.
+  ASSERT_EQ(ideas.size(), static_cast<std::size_t>(kIdeas));
+  for (int i = 0; i < kIdeas; ++i) {
+    ASSERT_EQ(ideas[static_cast<std::size_t>(i)].SerializeAsString(),
+              whole.ideas(i).SerializeAsString())
+        << "idea " << i;
+  }
+  auto rest = snap.board();
+  auto all = whole;
+  rest.clear_ideas();
+  all.clear_ideas();
+  EXPECT_EQ(rest.SerializeAsString(), all.SerializeAsString());
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ std::vector<v1::ClientFrame> one_frame_per_command() {
     join->set_room_id("q3-plan");
     join->mutable_resume()->set_epoch(std::numeric_limits<std::uint64_t>::max());
     join->mutable_resume()->set_last_seq(41);
+    join->set_snapshot_ideas(100);
   }
   next(5).mutable_leave()->set_room_id("q3-plan");
   {
@@ -200,6 +201,12 @@ std::vector<v1::ClientFrame> one_frame_per_command() {
     invite->set_room_id("q3-plan");
     invite->set_role(v1::ROLE_OBSERVER);
     invite->set_ttl_seconds(3600);
+  }
+  {
+    auto* ideas = next(45).mutable_get_ideas();
+    ideas->set_room_id("q3-plan");
+    ideas->set_before_idea_id(1'000'000);
+    ideas->set_limit(500);
   }
   {
     auto* history = next(std::numeric_limits<std::uint64_t>::max()).mutable_get_history();
@@ -484,6 +491,115 @@ TEST(FrameCodec, ServerFramesRoundTripInBothEncodings) {
       EXPECT_TRUE(MessageDifferencer::Equals(decoded->frames(0), *frame));
     }
   }
+}
+
+// The hand-written envelopes (no copy of the frame, the event or the board) must be the bytes
+// protobuf itself writes for ServerMessage{frames: [frame]}.
+TEST(FrameCodec, HandWrittenEnvelopesAreTheBytesProtobufWrites) {
+  auto protobuf_bytes = [](const v1::ServerFrame& frame) {
+    v1::ServerMessage message;
+    *message.add_frames() = frame;
+    return message.SerializeAsString();
+  };
+  for (const std::uint64_t seq : {1U, 5U, 300U, 70'000U}) {
+    SCOPED_TRACE(seq);
+    v1::ServerFrame frame;
+    *frame.mutable_event_batch()->add_events() = sample_event(seq);
+    EXPECT_EQ(encode_event_piece(sample_event(seq), Encoding::kProto), protobuf_bytes(frame));
+    frame.Clear();
+    frame.mutable_reply()->set_request_id(seq);
+    frame.mutable_reply()->set_seq(seq + 1);
+    EXPECT_EQ(encode_server_frame(frame, Encoding::kProto), protobuf_bytes(frame));
+  }
+  // A board past 16 KiB: the length varints take 3 bytes at every level.
+  v1::BoardSnapshot board;
+  board.set_seq(42);
+  for (int i = 0; i < 200; ++i) {
+    auto* idea = board.add_ideas();
+    idea->set_idea_id(static_cast<std::uint64_t>(i + 1));
+    idea->set_text(std::string(100, 'x'));
+  }
+  v1::ServerFrame snap;
+  snap.mutable_snapshot()->set_room_id("r");
+  snap.mutable_snapshot()->set_seq(42);
+  *snap.mutable_snapshot()->mutable_board() = board;
+  EXPECT_EQ(encode_snapshot_frame("r", 42, board, 0, Encoding::kProto), protobuf_bytes(snap));
+}
+
+// With ideas left out, the snapshot says how many (its fields in another order: same message).
+TEST(FrameCodec, ASnapshotCarriesTheCountOfIdeasLeftOutInBothEncodings) {
+  v1::BoardSnapshot board;
+  board.set_seq(9);
+  board.add_ideas()->set_idea_id(8);
+  v1::ServerFrame want;
+  want.mutable_snapshot()->set_room_id("r");
+  want.mutable_snapshot()->set_seq(9);
+  *want.mutable_snapshot()->mutable_board() = board;
+  want.mutable_snapshot()->set_ideas_omitted(1234);
+  for (const auto encoding : kBothEncodings) {
+    SCOPED_TRACE(name_of(encoding));
+    auto decoded = decode_server_message(
+        join_pieces({encode_snapshot_frame("r", 9, board, 1234, encoding)}, encoding), encoding);
+    ASSERT_TRUE(decoded);
+    ASSERT_EQ(decoded->frames_size(), 1);
+    EXPECT_TRUE(MessageDifferencer::Equals(decoded->frames(0), want));
+  }
+}
+
+// The GetIdeas reply: a head per request around a shared page, packed after other frames.
+TEST(FrameCodec, AnIdeasPageHeadAndItsPageAreOneReply) {
+  std::vector<v1::Idea> ideas(3);
+  for (std::size_t i = 0; i < ideas.size(); ++i) {
+    ideas[i].set_idea_id(10 + i);
+    ideas[i].set_text("idea " + std::to_string(i));
+    ideas[i].mutable_author()->set_member_id("m");
+  }
+  const std::vector<const v1::Idea*> page = {&ideas[0], &ideas[1], &ideas[2]};
+  for (const bool has_more : {false, true}) {
+    SCOPED_TRACE(has_more);
+    const auto body = encode_ideas_page_body(page, has_more, 77);
+    for (const std::uint64_t request_id : {0U, 5U, 1U << 20}) {
+      const auto message = encode_event_piece(sample_event(3), Encoding::kProto) +
+                           encode_ideas_page_head(request_id, body.size()) + body;
+      auto decoded = decode_server_message(message, Encoding::kProto);
+      ASSERT_TRUE(decoded);
+      ASSERT_EQ(decoded->frames_size(), 2);
+      v1::Reply want;
+      want.set_request_id(request_id);
+      for (const auto& idea : ideas) {
+        *want.mutable_ideas()->add_ideas() = idea;
+      }
+      want.mutable_ideas()->set_has_more(has_more);
+      want.mutable_ideas()->set_seq(77);
+      EXPECT_TRUE(MessageDifferencer::Equals(decoded->frames(1).reply(), want))
+          << decoded->frames(1).ShortDebugString();
+    }
+  }
+}
+
+// The join reply with its online members encoded once each, appended after the other fields.
+TEST(FrameCodec, AJoinReplyWithPreEncodedOnlineMembersParsesInTheirOrder) {
+  v1::JoinResult result;
+  result.set_epoch(4);
+  result.set_head_seq(99);
+  result.set_mode(v1::RESUME_MODE_SNAPSHOT);
+  result.set_last_read_seq(7);
+  std::string online;
+  v1::Reply want;
+  want.set_request_id(3);
+  *want.mutable_join() = result;
+  for (const char* id : {"ann", "bob", "cat"}) {
+    v1::Member m;
+    m.set_member_id(id);
+    m.set_display_name(std::string("Name ") + id);
+    online += encode_online_member(m);
+    *want.mutable_join()->add_online() = m;
+  }
+  auto decoded = decode_server_message(encode_join_reply(3, result, online), Encoding::kProto);
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->frames_size(), 1);
+  EXPECT_TRUE(MessageDifferencer::Equals(decoded->frames(0).reply(), want))
+      << decoded->frames(0).ShortDebugString();
 }
 
 }  // namespace

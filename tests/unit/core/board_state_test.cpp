@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
 namespace huddle::board {
@@ -346,6 +347,47 @@ TEST(BoardState, RandomizedLogReplaysToByteEqualStateFromAnySnapshot) {
 TEST(BoardState, SameSeedGivesTheSameBytes) {
   EXPECT_EQ(replay(random_log(7U, 500).events).serialize(),
             replay(random_log(7U, 500).events).serialize());
+}
+
+// The first part of a big board (Join.snapshot_ideas): the newest ideas, and every other field
+// as it is. Every field of the board is set here, so a field the copy missed would show.
+TEST(BoardState, WithNewestIdeasKeepsTheNewestIdeasAndEverythingElse) {
+  v1::BoardSnapshot board;
+  board.mutable_room()->set_room_id("r");
+  board.set_seq(50);
+  board.add_roster()->mutable_member()->set_member_id("ann");
+  board.set_chat_message_count(3);
+  board.mutable_goal()->set_objective("win");
+  board.mutable_options()->set_hide_ideas(true);
+  board.mutable_phase()->set_phase(v1::PHASE_VOTE);
+  board.mutable_voting()->set_budget(4);
+  for (std::uint64_t id : {3U, 7U, 9U, 20U}) {
+    auto* idea = board.add_ideas();
+    idea->set_idea_id(id);
+    idea->set_text("idea " + std::to_string(id));
+  }
+  board.add_groups()->set_group_id(5);
+  board.add_actions()->set_action_id(6);
+  board.set_hidden_idea_count(1);
+  board.set_archived(true);
+  const auto* d = v1::BoardSnapshot::descriptor();
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  board.GetReflection()->ListFields(board, &set);
+  ASSERT_EQ(static_cast<int>(set.size()), d->field_count()) << "set every field of the board";
+
+  auto without_ideas = [](v1::BoardSnapshot b) {
+    b.clear_ideas();
+    return b.SerializeAsString();
+  };
+  const auto two = with_newest_ideas(board, 2);
+  EXPECT_EQ(without_ideas(two), without_ideas(board));
+  ASSERT_EQ(two.ideas_size(), 2);
+  EXPECT_EQ(two.ideas(0).idea_id(), 9U);
+  EXPECT_EQ(two.ideas(1).idea_id(), 20U);
+  EXPECT_EQ(two.ideas(1).text(), "idea 20");
+  EXPECT_EQ(with_newest_ideas(board, 4).SerializeAsString(), board.SerializeAsString());
+  EXPECT_EQ(with_newest_ideas(board, 100).SerializeAsString(), board.SerializeAsString());
+  EXPECT_EQ(with_newest_ideas(board, 0).ideas_size(), 0);
 }
 
 }  // namespace

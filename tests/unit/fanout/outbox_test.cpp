@@ -3,6 +3,7 @@
 #include "server/fanout/outbox.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -412,6 +413,56 @@ TEST(Outbox, ALargePayloadIsSentFromTheSharedBufferWithoutACopy) {
     EXPECT_FALSE(outbox.take_message(msg));
     EXPECT_EQ(outbox.queued_bytes(), 0U);
   }
+}
+
+// A payload with a shared tail (a GetIdeas page) is a message of its own, written as its head and
+// the tail in place (no copy), and counts both toward the bound.
+TEST(Outbox, APayloadWithATailIsItsOwnMessageOfHeadAndTailUncopied) {
+  std::vector<v1::Idea> ideas(2);
+  ideas[0].set_idea_id(4);
+  ideas[1].set_idea_id(6);
+  const std::vector<const v1::Idea*> page = {&ideas[0], &ideas[1]};
+  const auto tail =
+      std::make_shared<const std::string>(codec::encode_ideas_page_body(page, true, 9));
+  auto with_tail = std::make_shared<Payload>();
+  with_tail->bytes[static_cast<std::size_t>(Encoding::kProto)] =
+      codec::encode_ideas_page_head(5, tail->size());
+  with_tail->proto_tail = tail;
+  const PayloadPtr paged = with_tail;
+
+  Outbox outbox(Encoding::kProto, OutboxOptions{});
+  outbox.push(piece(1));
+  outbox.push(paged);
+  outbox.push(piece(2));
+  EXPECT_EQ(outbox.queued_bytes(), bytes_of(1, Encoding::kProto) + paged->size(Encoding::kProto) +
+                                       bytes_of(2, Encoding::kProto));
+  EXPECT_EQ(paged->size(Encoding::kProto),
+            paged->for_encoding(Encoding::kProto).size() + tail->size());
+
+  OutMessage msg;
+  ASSERT_TRUE(outbox.take_message(msg));
+  auto decoded = codec::decode_server_message(msg.str(), Encoding::kProto);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(seqs_of(*decoded), (Seqs{1}));  // Packing stops before the page.
+
+  ASSERT_TRUE(outbox.take_message(msg));
+  ASSERT_TRUE(msg.zero_copy());
+  EXPECT_EQ(msg.parts()[1].data(), paged->for_encoding(Encoding::kProto).data()) << "copied";
+  EXPECT_EQ(msg.parts()[2].data(), tail->data()) << "copied";
+  decoded = codec::decode_server_message(msg.str(), Encoding::kProto);
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->frames_size(), 1);
+  EXPECT_EQ(decoded->frames(0).reply().request_id(), 5U);
+  ASSERT_EQ(decoded->frames(0).reply().ideas().ideas_size(), 2);
+  EXPECT_EQ(decoded->frames(0).reply().ideas().ideas(1).idea_id(), 6U);
+  EXPECT_TRUE(decoded->frames(0).reply().ideas().has_more());
+
+  ASSERT_TRUE(outbox.take_message(msg));
+  decoded = codec::decode_server_message(msg.str(), Encoding::kProto);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(seqs_of(*decoded), (Seqs{2}));
+  EXPECT_FALSE(outbox.take_message(msg));
+  EXPECT_EQ(outbox.queued_bytes(), 0U);
 }
 
 }  // namespace
