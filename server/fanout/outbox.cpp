@@ -69,19 +69,27 @@ bool Outbox::take_message(OutMessage& out) {
   } else {
     // The message wrapper, and the "," before each further JSON piece.
     const std::size_t overhead = out.prefix_.size() + out.suffix_.size() + (json ? 1 : 0);
+    // First what fits, then one buffer of that size: a 200 KB batch (a resume of 1000 events)
+    // grown by doubling cost 2 ms here, mostly page faults of the buffers it outgrew.
+    std::size_t size = 0;
     while (taken < queue_.size()) {
       const auto& piece = queue_[taken]->for_encoding(encoding_);
       if (taken > 0 &&
           (piece.size() >= options_.zero_copy_bytes || !queue_[taken]->tail(encoding_).empty() ||
-           out.packed_.size() + piece.size() + overhead > options_.max_batch_bytes)) {
+           size + piece.size() + overhead > options_.max_batch_bytes)) {
         break;
       }
-      if (json && taken > 0) {
+      size += piece.size() + (json && taken > 0 ? 1 : 0);
+      ++taken;
+    }
+    out.packed_.reserve(size);
+    for (std::size_t i = 0; i < taken; ++i) {
+      const auto& piece = queue_[i]->for_encoding(encoding_);
+      if (json && i > 0) {
         out.packed_.push_back(',');
       }
       out.packed_.append(piece);
       queued_bytes_ -= piece.size();
-      ++taken;
     }
   }
   // Keeps the capacity while busy; it is released once take_message finds nothing.

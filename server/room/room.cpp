@@ -327,9 +327,7 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     explicit TailView(const std::deque<TailEntry>& tail) : tail_(tail) {}
     std::size_t size() const override { return tail_.size(); }
     std::uint64_t prev_seq(std::size_t i) const override { return tail_[i].event.prev_seq(); }
-    std::size_t byte_size(std::size_t i) const override {
-      return static_cast<std::size_t>(tail_[i].event.ByteSizeLong());
-    }
+    std::size_t byte_size(std::size_t i) const override { return tail_[i].bytes; }
 
    private:
     const std::deque<TailEntry>& tail_;
@@ -1020,6 +1018,7 @@ void Room::broadcast_event(const TailEntry& entry) {
 Room::TailEntry Room::make_tail_entry(v1::Event event,
                                       const std::array<bool, codec::kEncodingCount>& wanted) const {
   TailEntry entry;
+  entry.bytes = event.ByteSizeLong();
   entry.full = fanout::make_event_payload(event, wanted);
   if (board::needs_redaction(event, anonymous())) {
     // Everyone but the actor sees the same redacted bytes: one more encoding, not one per member.

@@ -113,6 +113,7 @@ class Room : public std::enable_shared_from_this<Room> {
   // see the same bytes). Either may lack an encoding nobody used then.
   struct TailEntry {
     huddle::v1::Event event;
+    std::size_t bytes = 0;  // event.ByteSizeLong(), for the EXACT resume's byte limit.
     fanout::PayloadPtr full;
     fanout::PayloadPtr redacted;
   };
