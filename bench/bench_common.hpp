@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -18,7 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
-#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/arena.h>
 
 #include "bench/load_conn.hpp"
 #include "bench/stats.hpp"
@@ -42,7 +43,8 @@ struct Args {
   double rate = 0;    // Messages per second over all publishers; 0 = as fast as acks allow.
   int window = 1000;  // Unacked posts per publisher at max rate (huddle mode).
   int ideas = 1000, missed = 1000, connections = 1000;
-  int sample_every = 50;  // Members whose frames are fully parsed for latency.
+  int snapshot_ideas = 0;  // join: Join.snapshot_ideas (0 = the whole board in the snapshot).
+  int sample_every = 50;   // Members whose frames are fully parsed for latency.
   double timeout_s = 120;
   std::string durability = "";
   std::string label = "";
@@ -101,6 +103,8 @@ inline Args parse(int argc, char** argv) {
       a.window = std::stoi(v());
     } else if (f == "--ideas") {
       a.ideas = std::stoi(v());
+    } else if (f == "--snapshot-ideas") {
+      a.snapshot_ideas = std::stoi(v());
     } else if (f == "--missed") {
       a.missed = std::stoi(v());
     } else if (f == "--connections") {
@@ -158,36 +162,147 @@ inline std::string encode(const v1::ClientFrame& f) {
   return out;
 }
 
-// The frames of one server message (a ServerMessage); empty if undecodable.
-inline google::protobuf::RepeatedPtrField<v1::ServerFrame> frames_of(std::string_view msg) {
-  v1::ServerMessage m;
-  if (!m.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) {
-    return {};
+// One server message (a ServerMessage), parsed onto an arena: its objects are allocated in a few
+// blocks and freed at once, as a client that decodes whole batches would. Iterates its frames;
+// none if undecodable.
+class ParsedMessage {
+ public:
+  // `initial_block`: memory for the arena's first block (the caller keeps it, touched, so that a
+  // timed parse does not page-fault its memory in).
+  explicit ParsedMessage(std::string_view msg, std::span<char> initial_block = {})
+      : arena_(arena_options(initial_block)),
+        message_(google::protobuf::Arena::CreateMessage<v1::ServerMessage>(&arena_)) {
+    if (!message_->ParseFromArray(msg.data(), static_cast<int>(msg.size()))) {
+      message_->Clear();
+    }
   }
-  return std::move(*m.mutable_frames());
+  ParsedMessage(const ParsedMessage&) = delete;
+  ParsedMessage& operator=(const ParsedMessage&) = delete;
+  [[nodiscard]] auto begin() const { return message_->frames().begin(); }
+  [[nodiscard]] auto end() const { return message_->frames().end(); }
+
+ private:
+  static google::protobuf::ArenaOptions arena_options(std::span<char> initial_block) {
+    google::protobuf::ArenaOptions o;
+    o.max_block_size = 1024 * 1024;  // A 200 KB batch of 1000 events: a few blocks, not 60.
+    o.initial_block = initial_block.data();
+    o.initial_block_size = initial_block.size();
+    return o;
+  }
+  google::protobuf::Arena arena_;
+  v1::ServerMessage* message_;
+};
+
+inline ParsedMessage frames_of(std::string_view msg, std::span<char> initial_block = {}) {
+  return ParsedMessage(msg, initial_block);
 }
 
-// Whether a binary ServerMessage holds a frame of oneof case `kind` (a ServerFrame field number,
-// e.g. 3 = snapshot), read from the wire without parsing the frames: a join storm's 200 copies of a
-// large snapshot must not make the load generator the bottleneck.
-inline bool has_frame_of_kind(std::string_view msg, std::uint32_t kind) {
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(msg.data()),
-                                            static_cast<int>(msg.size()));
-  constexpr std::uint32_t kFramesTag = (1U << 3) | 2U;  // ServerMessage.frames, length-delimited.
-  while (const std::uint32_t tag = in.ReadTag()) {
-    std::uint32_t len = 0;
-    if (tag != kFramesTag || !in.ReadVarint32(&len)) {
+// ---- Reading the protobuf wire format without parsing: a join storm's 200 copies of a large
+// snapshot must not make the load generator the bottleneck. ----
+
+// Calls fn(field_number, wire_type, value, bytes) for each top-level field of `msg`: `value` is
+// a varint field's value, `bytes` a length-delimited field's payload. fn returns false to stop.
+// Returns false if `msg` is not well-formed.
+template <class Fn>
+bool for_each_field(std::string_view msg, Fn&& fn) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(msg.data());
+  const auto* const end = p + msg.size();
+  auto varint = [&](std::uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64 && p < end; shift += 7) {
+      const std::uint8_t b = *p++;
+      v |= static_cast<std::uint64_t>(b & 0x7FU) << shift;
+      if ((b & 0x80U) == 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  while (p < end) {
+    std::uint64_t tag = 0;
+    std::uint64_t value = 0;
+    std::string_view bytes;
+    if (!varint(tag)) {
       return false;
     }
-    const int start = in.CurrentPosition();
-    if (in.ReadTag() >> 3 == kind) {
+    switch (tag & 7U) {
+      case 0:
+        if (!varint(value)) {
+          return false;
+        }
+        break;
+      case 2:
+        if (!varint(value) || value > static_cast<std::uint64_t>(end - p)) {
+          return false;
+        }
+        bytes = std::string_view(reinterpret_cast<const char*>(p), value);
+        p += value;
+        value = 0;
+        break;
+      case 1:
+      case 5: {
+        const std::ptrdiff_t n = (tag & 7U) == 1 ? 8 : 4;
+        if (end - p < n) {
+          return false;
+        }
+        p += n;
+        break;
+      }
+      default: return false;
+    }
+    if (!fn(static_cast<std::uint32_t>(tag >> 3), value, bytes)) {
       return true;
     }
-    if (!in.Skip(static_cast<int>(len) - (in.CurrentPosition() - start))) {
+  }
+  return true;
+}
+
+// The first field `field` of `msg`: its payload (length-delimited) or value (varint).
+inline std::string_view field_bytes(std::string_view msg, std::uint32_t field) {
+  std::string_view out;
+  for_each_field(msg, [&](std::uint32_t f, std::uint64_t, std::string_view b) {
+    if (f == field) {
+      out = b;
       return false;
     }
-  }
-  return false;
+    return true;
+  });
+  return out;
+}
+inline std::uint64_t field_value(std::string_view msg, std::uint32_t field) {
+  std::uint64_t out = 0;
+  for_each_field(msg, [&](std::uint32_t f, std::uint64_t v, std::string_view) {
+    if (f == field) {
+      out = v;
+      return false;
+    }
+    return true;
+  });
+  return out;
+}
+
+// The frames of a binary ServerMessage whose oneof case is `kind` (a ServerFrame field number,
+// e.g. 3 = snapshot): fn(frame payload) for each.
+template <class Fn>
+void for_each_frame_of_kind(std::string_view msg, std::uint32_t kind, Fn&& fn) {
+  constexpr std::uint32_t kFrames = v1::ServerMessage::kFramesFieldNumber;
+  for_each_field(msg, [&](std::uint32_t f, std::uint64_t, std::string_view frame) {
+    if (f == kFrames) {
+      for_each_field(frame, [&](std::uint32_t k, std::uint64_t, std::string_view body) {
+        if (k == kind) {
+          fn(body);
+        }
+        return false;  // A ServerFrame is a oneof: its first field is its kind.
+      });
+    }
+    return true;
+  });
+}
+
+inline bool has_frame_of_kind(std::string_view msg, std::uint32_t kind) {
+  bool found = false;
+  for_each_frame_of_kind(msg, kind, [&](std::string_view) { found = true; });
+  return found;
 }
 
 // Blocking request during setup: reads until the reply to `frame` (other frames are skipped).
@@ -195,7 +310,7 @@ inline v1::Reply request_sync(LoadConn& c, v1::ClientFrame frame, std::uint64_t 
   frame.set_request_id(id);
   c.write_sync(encode(frame));
   while (true) {
-    for (auto& s : frames_of(c.read_sync())) {
+    for (const auto& s : frames_of(c.read_sync())) {
       if (s.has_reply() && s.reply().request_id() == id) {
         return s.reply();
       }

@@ -6,7 +6,8 @@
 //                       [--anonymous]  (anonymous rooms: every chat event has two visibility
 //                       classes)  [--slow-members K]  (K members per room never read: W-slow)
 //   huddle-bench post   --publishers P --messages N [--durability LABEL]
-//   huddle-bench join   --ideas K --members M
+//   huddle-bench join   --ideas K --members M [--snapshot-ideas N]  (the newest N in the
+//                       snapshot, the rest paged in with GetIdeas)
 //   huddle-bench resume --missed N
 //   huddle-bench idle   --connections C
 //   huddle-bench soak   --connections C --rooms R --duration-s S [--kill-at-s T --server-cmd CMD]

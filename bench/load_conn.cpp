@@ -1,5 +1,7 @@
 #include "bench/load_conn.hpp"
 
+#include <cstring>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -35,6 +37,18 @@ std::string LoadConn::read_sync() {
   beast::flat_buffer b;
   ws_.read(b);
   return beast::buffers_to_string(b.data());
+}
+
+std::string_view LoadConn::read_sync_view() {
+  buf_.consume(buf_.size());
+  ws_.read(buf_);
+  const auto data = buf_.cdata();
+  return {static_cast<const char*>(data.data()), data.size()};
+}
+
+void LoadConn::reserve_read_buffer(std::size_t bytes) {
+  const auto space = buf_.prepare(bytes);
+  std::memset(space.data(), 0, space.size());
 }
 
 void LoadConn::start(OnMessage on_message) {

@@ -27,7 +27,13 @@ class LoadConn : public std::enable_shared_from_this<LoadConn> {
   // Setup phase only (before start()): blocking write + read of one message.
   void write_sync(const std::string& bytes);
   std::string read_sync();
+  // The same into the connection's own buffer (see reserve_read_buffer), without a copy: the view
+  // is valid until the next read.
+  std::string_view read_sync_view();
 
+  // Setup phase: gives the read buffer `bytes` of capacity and touches it, so that messages up to
+  // that size cost no allocation or page fault while measuring.
+  void reserve_read_buffer(std::size_t bytes);
   // Starts the async read loop; `on_message` runs on the io thread for every message.
   void start(OnMessage on_message);
   // Any thread: queue a binary message. The io thread writes them one at a time.

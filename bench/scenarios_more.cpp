@@ -48,7 +48,9 @@ std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size,
 
 }  // namespace
 
-// M members join a board holding K ideas at once; each is usable when its snapshot arrives.
+// M members join a board holding K ideas at once. A member is usable when its snapshot arrives;
+// with --snapshot-ideas N the snapshot holds the newest N ideas, and the member then pages in the
+// older ones with GetIdeas (500 a page): it is complete when the last page arrives.
 Result join_storm(const Args& a) {
   IoThread io;
   const auto id = run_id();
@@ -57,62 +59,141 @@ Result join_storm(const Args& a) {
   create_room(*seeder, room);
   join_sync(*seeder, room);
   seed_room(*seeder, room, a.ideas, a.size, /*as_ideas=*/true);
-  std::vector<std::shared_ptr<LoadConn>> conns;
-  std::vector<std::int64_t> sent_at(static_cast<std::size_t>(a.members), 0);
-  std::vector<std::int64_t> lat;
-  std::atomic<int> usable{0};
+  struct Joiner {
+    std::shared_ptr<LoadConn> conn;
+    std::int64_t sent_at = 0;  // 0: not joining (before the storm, or complete).
+    bool usable = false;
+  };
+  std::vector<Joiner> joiners(static_cast<std::size_t>(a.members));
+  std::vector<std::int64_t> usable_lat;
+  std::vector<std::int64_t> complete_lat;
+  std::atomic<int> complete{0};
+  int usable = 0;
+  std::uint64_t pages = 0;
+  int page_errors = 0;
   std::size_t snapshot_bytes = 0;  // Of the WebSocket message that carried a snapshot.
-  for (int m = 0; m < a.members; ++m) {
-    auto c = huddle_member(io.ioc, a, fmt::format("joiner{}-{}", m, id));
-    c->start([&, m](std::string_view msg) {
-      constexpr std::uint32_t kSnapshot = v1::ServerFrame::kSnapshotFieldNumber;
-      if (sent_at[static_cast<std::size_t>(m)] != 0 && has_frame_of_kind(msg, kSnapshot)) {
-        snapshot_bytes = msg.size();
-        lat.push_back(now_ns() - sent_at[static_cast<std::size_t>(m)]);
-        sent_at[static_cast<std::size_t>(m)] = 0;
-        usable.fetch_add(1);
+  constexpr std::uint64_t kPageRequest = 1000;
+  auto request_page = [&](Joiner& j, std::uint64_t before) {
+    v1::ClientFrame f;
+    f.set_request_id(kPageRequest);
+    f.mutable_get_ideas()->set_room_id(room);
+    f.mutable_get_ideas()->set_before_idea_id(before);
+    f.mutable_get_ideas()->set_limit(500);
+    j.conn->send_here(encode(f));
+  };
+  auto done = [&](Joiner& j) {
+    complete_lat.push_back(now_ns() - j.sent_at);
+    j.sent_at = 0;
+    complete.fetch_add(1);
+  };
+  // The first idea's id in a repeated Idea field `field` of `msg` (0: none).
+  auto first_idea_id = [](std::string_view msg, std::uint32_t field) {
+    return field_value(field_bytes(msg, field), v1::Idea::kIdeaIdFieldNumber);
+  };
+  for (auto& joiner : joiners) {
+    joiner.conn =
+        huddle_member(io.ioc, a, fmt::format("joiner{}-{}", &joiner - joiners.data(), id));
+    // Room for a 2000-idea snapshot: 200 members' first-touch page faults are not the server's.
+    joiner.conn->reserve_read_buffer(512 * 1024);
+    joiner.conn->start([&, j = &joiner](std::string_view msg) {
+      if (j->sent_at == 0) {
+        return;
       }
+      for_each_frame_of_kind(
+          msg, v1::ServerFrame::kSnapshotFieldNumber, [&](std::string_view snap) {
+            snapshot_bytes = msg.size();
+            usable_lat.push_back(now_ns() - j->sent_at);
+            j->usable = true;
+            ++usable;
+            const auto omitted = field_value(snap, v1::RoomSnapshot::kIdeasOmittedFieldNumber);
+            if (omitted == 0) {
+              return done(*j);
+            }
+            request_page(*j, first_idea_id(field_bytes(snap, v1::RoomSnapshot::kBoardFieldNumber),
+                                           v1::BoardSnapshot::kIdeasFieldNumber));
+          });
+      for_each_frame_of_kind(msg, v1::ServerFrame::kReplyFieldNumber, [&](std::string_view reply) {
+        if (field_value(reply, v1::Reply::kRequestIdFieldNumber) != kPageRequest) {
+          return;
+        }
+        if (!field_bytes(reply, v1::Reply::kErrorFieldNumber).empty()) {
+          ++page_errors;  // The member stays incomplete: the run reports complete 0.
+          return;
+        }
+        const auto page = field_bytes(reply, v1::Reply::kIdeasFieldNumber);
+        ++pages;
+        // has_more and seq come before the ideas (field order, as protobuf writes): stop at the
+        // first idea instead of walking 500 of them.
+        bool has_more = false;
+        std::uint64_t first = 0;
+        for_each_field(page, [&](std::uint32_t f, std::uint64_t v, std::string_view b) {
+          if (f == v1::IdeasPage::kHasMoreFieldNumber) {
+            has_more = v != 0;
+          } else if (f == v1::IdeasPage::kIdeasFieldNumber) {
+            first = field_value(b, v1::Idea::kIdeaIdFieldNumber);
+            return false;
+          }
+          return true;
+        });
+        if (!has_more) {
+          return done(*j);
+        }
+        request_page(*j, first);
+      });
     });
-    conns.push_back(std::move(c));
   }
   const double cpu0_server = process_cpu_seconds(a.server_pid);
   const double cpu0_self = self_cpu_seconds();
   const auto t0 = now_ns();
   asio::post(io.ioc, [&] {
-    for (int m = 0; m < a.members; ++m) {
+    for (auto& j : joiners) {
       v1::ClientFrame f;
       f.set_request_id(7);
       f.mutable_join()->set_room_id(room);
-      sent_at[static_cast<std::size_t>(m)] = now_ns();
-      conns[static_cast<std::size_t>(m)]->send_here(encode(f));
+      f.mutable_join()->set_snapshot_ideas(static_cast<std::uint32_t>(a.snapshot_ideas));
+      j.sent_at = now_ns();
+      j.conn->send_here(encode(f));
     }
   });
   const auto deadline = t0 + static_cast<std::int64_t>(a.timeout_s * 1e9);
-  while (usable.load() < a.members && now_ns() < deadline) {
+  while (complete.load() < a.members && now_ns() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const double secs = static_cast<double>(now_ns() - t0) / 1e9;
   const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
   const double cpu_self = self_cpu_seconds() - cpu0_self;
-  auto lat_copy = on_io_thread(io.ioc, [&] {
-    for (auto& c : conns) {
-      c->close();
+  struct Figures {
+    std::vector<std::int64_t> usable_lat, complete_lat;
+    int usable = 0;
+    std::uint64_t pages = 0;
+    int page_errors = 0;
+    std::size_t snapshot_bytes = 0;
+  };
+  auto f = on_io_thread(io.ioc, [&] {
+    for (auto& j : joiners) {
+      j.conn->close();
     }
-    return lat;
+    return Figures{usable_lat, complete_lat, usable, pages, page_errors, snapshot_bytes};
   });
-  const auto pct = percentiles(std::move(lat_copy));
+  const auto pct = percentiles(std::move(f.usable_lat));
+  const auto whole = percentiles(std::move(f.complete_lat));
   Result r;
   r.num("ideas", a.ideas);
   r.num("members", a.members);
-  r.num("usable", usable.load());
-  r.num("snapshot_message_bytes", static_cast<double>(snapshot_bytes));
+  r.num("snapshot_ideas", a.snapshot_ideas);
+  r.num("usable", f.usable);
+  r.num("snapshot_message_bytes", static_cast<double>(f.snapshot_bytes));
+  r.num("pages", static_cast<double>(f.pages));
+  r.num("page_errors", f.page_errors);
+  r.num("complete_p50_us", whole.p50_us);
+  r.num("complete_p99_us", whole.p99_us);
   r.num("seconds", secs);
-  r.num("deliveries", usable.load());
-  r.num("deliveries_per_s", usable.load() / secs);
+  r.num("deliveries", f.usable);
+  r.num("deliveries_per_s", f.usable / secs);
   r.latency(pct);
   r.num("server_cpu_pct", a.server_pid > 0 ? 100.0 * cpu_server / secs : -1);
   r.num("client_cpu_pct", 100.0 * cpu_self / secs);
-  r.num("complete", usable.load() == a.members ? 1 : 0);
+  r.num("complete", complete.load() == a.members ? 1 : 0);
   return r;
 }
 
@@ -144,6 +225,11 @@ Result resume(const Args& a) {
   const double cpu0_server = process_cpu_seconds(a.server_pid);
   const auto t0 = now_ns();
   auto c = huddle_member(io.ioc, a, who);
+  const auto connect_ns = now_ns() - t0;  // TCP, upgrade, hello.
+  // No allocation or page fault while catching up: the read buffer and the parse arena's memory
+  // are touched now, as a client that has been running a while has them.
+  c->reserve_read_buffer(1024 * 1024);
+  std::vector<char> parse_block(4 * 1024 * 1024, 1);
   v1::ClientFrame join;
   join.set_request_id(2);
   join.mutable_join()->set_room_id(room);
@@ -155,10 +241,14 @@ Result resume(const Args& a) {
   std::uint64_t received = 0;
   std::uint64_t newest = 0;
   bool have_snapshot = false;
+  std::int64_t t_reply = 0;
   while (true) {
     bool done = false;
-    for (const auto& f : frames_of(c->read_sync())) {
+    const auto msg = c->read_sync_view();
+    const auto parsed = frames_of(msg, parse_block);
+    for (const auto& f : parsed) {
       if (f.has_reply() && f.reply().request_id() == 2) {
+        t_reply = now_ns();
         mode = v1::ResumeMode_Name(f.reply().join().mode());
       } else if (f.has_event_batch()) {
         for (const auto& e : f.event_batch().events()) {
@@ -206,15 +296,17 @@ Result resume(const Args& a) {
       before = reply.history().events(0).seq();
     }
   }
-  const double secs = static_cast<double>(now_ns() - t0) / 1e9;
+  // From connect, without the time the load generator spent preparing its read buffer.
+  const double secs = static_cast<double>(connect_ns + (now_ns() - t_join)) / 1e9;
   const double cpu_server = process_cpu_seconds(a.server_pid) - cpu0_server;
   Result r;
   r.num("missed", a.missed);
   r.str("resume_mode", mode);
   r.num("received", static_cast<double>(received));
   r.num("catchup_ms", secs * 1000.0);  // From connect: TCP, upgrade, hello, join, events.
-  r.num("connect_ms", static_cast<double>(t_join - t0) / 1e6);
+  r.num("connect_ms", static_cast<double>(connect_ns) / 1e6);
   r.num("join_to_caught_up_ms", static_cast<double>(now_ns() - t_join) / 1e6);
+  r.num("join_to_reply_ms", static_cast<double>(t_reply - t_join) / 1e6);
   r.num("deliveries", static_cast<double>(received));
   r.num("deliveries_per_s", static_cast<double>(received) / secs);
   r.num("p50_us", secs * 1e6);

@@ -29,6 +29,7 @@ run fanout --rooms 10 --members 5 --publishers 10 --messages 2000 --size 128
 run fanout --rooms 1 --members 50 --publishers 1 --messages 400 --size 128 --rate 200
 run post --publishers 4 --messages 2000
 run join --ideas 500 --members 20
+run join --ideas 500 --members 20 --snapshot-ideas 50
 run resume --missed 200
 run resume --missed 1500
 run idle --connections 200
