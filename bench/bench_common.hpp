@@ -200,24 +200,27 @@ inline ParsedMessage frames_of(std::string_view msg, std::span<char> initial_blo
 // ---- Reading the protobuf wire format without parsing: a join storm's 200 copies of a large
 // snapshot must not make the load generator the bottleneck. ----
 
-// Calls fn(field_number, wire_type, value, bytes) for each top-level field of `msg`: `value` is
+// Reads a varint at p; returns false past end.
+inline bool read_varint(const unsigned char*& p, const unsigned char* end, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; p < end && shift < 64; shift += 7) {
+    const unsigned char b = *p++;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Calls fn(field_number, value, bytes) for each top-level field of `msg`: `value` is
 // a varint field's value, `bytes` a length-delimited field's payload. fn returns false to stop.
 // Returns false if `msg` is not well-formed.
 template <class Fn>
 bool for_each_field(std::string_view msg, Fn&& fn) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(msg.data());
+  const auto* p = reinterpret_cast<const unsigned char*>(msg.data());
   const auto* const end = p + msg.size();
-  auto varint = [&](std::uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64 && p < end; shift += 7) {
-      const std::uint8_t b = *p++;
-      v |= static_cast<std::uint64_t>(b & 0x7FU) << shift;
-      if ((b & 0x80U) == 0) {
-        return true;
-      }
-    }
-    return false;
-  };
+  auto varint = [&](std::uint64_t& v) { return read_varint(p, end, v); };
   while (p < end) {
     std::uint64_t tag = 0;
     std::uint64_t value = 0;
@@ -299,6 +302,18 @@ void for_each_frame_of_kind(std::string_view msg, std::uint32_t kind, Fn&& fn) {
   });
 }
 
+// The events in a binary ServerMessage, counted without parsing them.
+inline std::size_t count_events(std::string_view msg) {
+  std::size_t n = 0;
+  for_each_frame_of_kind(msg, v1::ServerFrame::kEventBatchFieldNumber, [&](std::string_view b) {
+    for_each_field(b, [&](std::uint32_t f, std::uint64_t, std::string_view) {
+      n += f == v1::EventBatch::kEventsFieldNumber ? 1 : 0;
+      return true;
+    });
+  });
+  return n;
+}
+
 inline bool has_frame_of_kind(std::string_view msg, std::uint32_t kind) {
   bool found = false;
   for_each_frame_of_kind(msg, kind, [&](std::string_view) { found = true; });
@@ -348,52 +363,6 @@ inline void create_room(LoadConn& c, const std::string& room, bool anonymous = f
   if (r.has_error() && r.error().code() != v1::ERROR_CODE_ROOM_EXISTS) {
     throw std::runtime_error("create failed: " + r.error().message());
   }
-}
-
-// Reads a varint at p; returns false past end.
-inline bool varint(const unsigned char*& p, const unsigned char* end, std::uint64_t& v) {
-  v = 0;
-  for (int shift = 0; p < end && shift < 64; shift += 7) {
-    const unsigned char b = *p++;
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// Counts the events in a binary ServerMessage without parsing them: top-level field 1 (frames),
-// within each its field 2 (event_batch), within that field 1 (events) occurrences.
-inline std::size_t count_events(std::string_view msg) {
-  auto p = reinterpret_cast<const unsigned char*>(msg.data());
-  const auto end = p + msg.size();
-  std::size_t n = 0;
-  // Walks the length-delimited fields of [p, stop); calls fn(field, begin, end) for each.
-  auto walk = [](const unsigned char* q, const unsigned char* stop, auto&& fn) {
-    while (q < stop) {
-      std::uint64_t tag = 0, len = 0;
-      if (!varint(q, stop, tag) || (tag & 7) != 2 || !varint(q, stop, len)) {
-        return;
-      }
-      fn(tag >> 3, q, q + len);
-      q += len;
-    }
-  };
-  walk(p, end, [&](std::uint64_t field, const unsigned char* b, const unsigned char* e) {
-    if (field != 1) {
-      return;
-    }
-    walk(b, e, [&](std::uint64_t f2, const unsigned char* b2, const unsigned char* e2) {
-      if (f2 != 2) {
-        return;
-      }
-      walk(b2, e2, [&](std::uint64_t f3, const unsigned char*, const unsigned char*) {
-        n += f3 == 1 ? 1 : 0;
-      });
-    });
-  });
-  return n;
 }
 
 inline std::string payload_text(std::int64_t ts, int size) {
