@@ -1098,9 +1098,10 @@ void Room::rebuild_shard_lists() {
 
 void Room::add_target(const MemberHandle& member) {
   auto& list = by_shard_[member.shard];
-  // In place while no broadcast in flight to another shard holds the list: only this strand
-  // copies it, so a use count of 1 cannot grow behind our back. Else a new list.
-  if (list && list.use_count() == 1) {
+  // The room's own shard's list is only ever read here, on this strand (broadcast_event pushes
+  // to it inline; only other shards' lists are posted): append in place. The other shards'
+  // lists may be in flight to their threads: copy-on-write.
+  if (member.shard == shard_ && list) {
     list->push_back(
         Target{.outbox = member.outbox, .member_ix = member_ix_.at(member.member.member_id())});
     return;

@@ -238,8 +238,8 @@ class Room : public std::enable_shared_from_this<Room> {
   std::unordered_map<std::string, std::uint32_t> member_ix_;  // member_id -> index, for Target.
   std::array<std::size_t, codec::kEncodingCount> encoding_count_{};
   // Per shard: the outboxes of the members on it, so that a cross-shard fan-out posts one
-  // pointer per shard, not one closure per member. Copy-on-write: rebuilt on leave and rejoin;
-  // a join appends in place unless a fan-out in flight holds the list.
+  // pointer per shard, not one closure per member. Copy-on-write: rebuilt on leave and rejoin,
+  // and on a join from another shard; a join on the room's own shard appends in place.
   std::vector<std::shared_ptr<TargetList>> by_shard_;
   struct SnapshotCache {
     Seq seq;
