@@ -28,13 +28,6 @@ v1::ClientFrame phase_frame(std::uint64_t request_id, v1::Phase phase) {
   });
 }
 
-v1::ClientFrame idea_frame(std::uint64_t request_id, const std::string& text) {
-  return board_frame(request_id, [&](auto& f) {
-    f.mutable_post_idea()->set_room_id(kRoom);
-    f.mutable_post_idea()->set_text(text);
-  });
-}
-
 v1::ClientFrame vote_frame(std::uint64_t request_id, std::uint64_t idea) {
   return board_frame(request_id, [&](auto& f) {
     f.mutable_vote()->set_room_id(kRoom);
@@ -61,12 +54,6 @@ class RoomBoardTest : public RoomTest {
     for (auto* m : members) {
       drain(*m);
     }
-  }
-
-  v1::Reply ask(Client& c, v1::ClientFrame frame) {
-    const auto id = frame.request_id();
-    send(c, std::move(frame));
-    return drain(c).reply_to(id);
   }
 };
 

@@ -262,6 +262,14 @@ inline v1::ClientFrame chat_frame(std::uint64_t request_id, const std::string& t
   return f;
 }
 
+inline v1::ClientFrame idea_frame(std::uint64_t request_id, const std::string& text) {
+  v1::ClientFrame f;
+  f.set_request_id(request_id);
+  f.mutable_post_idea()->set_room_id(kRoom);
+  f.mutable_post_idea()->set_text(text);
+  return f;
+}
+
 inline v1::ClientFrame history_frame(std::uint64_t request_id, std::uint64_t before_seq,
                                      std::uint32_t limit) {
   v1::ClientFrame f;
@@ -348,6 +356,13 @@ class RoomTest : public ::testing::Test {
   void send(RoomRegistry& registry, Client& c, v1::ClientFrame frame) {
     room(registry)->submit(c.handle, std::move(frame));
     run();
+  }
+
+  // Sends one command, runs to idle, and returns its reply (everything else `c` got is drained).
+  v1::Reply ask(Client& c, v1::ClientFrame frame) {
+    const auto id = frame.request_id();
+    send(c, std::move(frame));
+    return drain(c).reply_to(id);
   }
 
   // Creates kRoom as `c` and checks the reply.

@@ -14,14 +14,6 @@
 namespace huddle::room::test {
 namespace {
 
-v1::ClientFrame idea_frame(std::uint64_t request_id, const std::string& text) {
-  v1::ClientFrame f;
-  f.set_request_id(request_id);
-  f.mutable_post_idea()->set_room_id(kRoom);
-  f.mutable_post_idea()->set_text(text);
-  return f;
-}
-
 v1::ClientFrame paged_join_frame(std::uint64_t request_id, std::uint32_t snapshot_ideas) {
   auto f = join_frame(request_id);
   f.mutable_join()->set_snapshot_ideas(snapshot_ideas);
@@ -64,12 +56,6 @@ class RoomPagesTest : public RoomTest {
       ids.push_back(ask(owner, idea_frame(100 + i, "idea " + std::to_string(i))).seq());
     }
     return ids;
-  }
-
-  v1::Reply ask(Client& c, v1::ClientFrame frame) {
-    const auto id = frame.request_id();
-    send(c, std::move(frame));
-    return drain(c).reply_to(id);
   }
 };
 
