@@ -35,27 +35,7 @@ v1::ClientFrame vote_frame(std::uint64_t request_id, std::uint64_t idea) {
   });
 }
 
-class RoomBoardTest : public RoomTest {
- protected:
-  // The room, created by `owner` with these options, then joined by everyone in `members`.
-  void create_board(Client& owner, bool anonymous, bool hide_ideas,
-                    const std::vector<Client*>& members) {
-    auto frame = create_frame(1, kRoom, "Board");
-    frame.mutable_create_room()->set_anonymous(anonymous);
-    frame.mutable_create_room()->set_hide_ideas(hide_ideas);
-    ASSERT_FALSE(registry_->create(owner.handle, frame));
-    run();
-    ASSERT_FALSE(drain(owner).reply_to(1).has_error());
-    join(owner);
-    for (auto* m : members) {
-      join(*m);
-    }
-    drain(owner);
-    for (auto* m : members) {
-      drain(*m);
-    }
-  }
-};
+class RoomBoardTest : public RoomTest {};
 
 // Two votes in flight for a member with one vote left: the second is refused before the first
 // is even durable, because the room validates against the board plus its pending appends.

@@ -365,6 +365,26 @@ class RoomTest : public ::testing::Test {
     return drain(c).reply_to(id);
   }
 
+  // kRoom created by `owner` with these options, then joined by everyone in `members`; what the
+  // joins produced is drained.
+  void create_board(Client& owner, bool anonymous, bool hide_ideas,
+                    const std::vector<Client*>& members) {
+    auto frame = create_frame(1, kRoom, "Board");
+    frame.mutable_create_room()->set_anonymous(anonymous);
+    frame.mutable_create_room()->set_hide_ideas(hide_ideas);
+    ASSERT_FALSE(registry_->create(owner.handle, frame));
+    run();
+    ASSERT_FALSE(drain(owner).reply_to(1).has_error());
+    join(owner);
+    for (auto* m : members) {
+      join(*m);
+    }
+    drain(owner);
+    for (auto* m : members) {
+      drain(*m);
+    }
+  }
+
   // Creates kRoom as `c` and checks the reply.
   void create_room(Client& c) {
     ASSERT_FALSE(registry_->create(c.handle, create_frame(1, kRoom, "Q3 plan")));

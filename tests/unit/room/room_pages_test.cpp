@@ -44,13 +44,7 @@ class RoomPagesTest : public RoomTest {
   // kRoom created by `owner` with these options, joined by it, holding `n` ideas it posted.
   std::vector<std::uint64_t> board_with_ideas(Client& owner, int n, bool anonymous = false,
                                               bool hide_ideas = false) {
-    auto frame = create_frame(1, kRoom, "Board");
-    frame.mutable_create_room()->set_anonymous(anonymous);
-    frame.mutable_create_room()->set_hide_ideas(hide_ideas);
-    EXPECT_FALSE(registry_->create(owner.handle, frame));
-    run();
-    EXPECT_FALSE(drain(owner).reply_to(1).has_error());
-    join(owner);
+    create_board(owner, anonymous, hide_ideas, {});
     std::vector<std::uint64_t> ids;
     for (int i = 0; i < n; ++i) {
       ids.push_back(ask(owner, idea_frame(100 + i, "idea " + std::to_string(i))).seq());
