@@ -51,6 +51,9 @@ Usage: huddle-server [options]
                             space returns; reads and live rooms go on
   --room-idle-seconds N     drop a room from memory after N s with no member (default 300; 0 =
                             never); it reloads from snapshot + tail on the next join
+  --max-ideas N             live ideas on one board, else LIMIT_EXCEEDED (default 2000, at most
+                            100000); the whole-board snapshot grows with it (2000 short ideas:
+                            ~370 KB), so clients of big boards join with snapshotIdeas + getIdeas
   --port-file FILE          write the bound port to FILE once listening (for scripts and tests)
   --admin-token-file FILE   turn on the admin API (/api/v1/admin): its bearer token is the
                             first line of FILE (at least 16 characters); off by default
@@ -121,6 +124,7 @@ po::options_description server_options() {
       "rocksdb-write-buffer-kb", po::value<long long>()->default_value(0), "")(
       "room-tail-events", po::value<long long>()->default_value(0), "")(
       "room-idle-seconds", po::value<long long>()->default_value(300), "")(
+      "max-ideas", po::value<long long>()->default_value(2000), "")(
       "port-file", po::value<std::string>()->default_value(""), "")(
       "admin-token-file", po::value<std::string>()->default_value(""), "")(
       "web-dir", po::value<std::string>()->default_value(HUDDLE_WEB_DIR), "")(
@@ -319,6 +323,8 @@ Args parse(int argc, char** argv) {
     throw std::invalid_argument("room-idle-seconds is 0..2592000");
   }
   args.options.room.idle_eviction_ms = idle * 1000;
+  args.options.room.board.max_ideas =
+      static_cast<std::size_t>(in_range(vm, "max-ideas", 1, 100'000));
   args.port_file = vm["port-file"].as<std::string>();
   args.options.net.web_dir = vm["web-dir"].as<std::string>();
   if (const auto token_file = vm["admin-token-file"].as<std::string>(); !token_file.empty()) {

@@ -563,5 +563,38 @@ TEST(BigBoard, JoinedInPartsItIsTheWholeBoard) {
   EXPECT_EQ(rest.SerializeAsString(), all.SerializeAsString());
 }
 
+// --max-ideas sets the board's idea limit: past it a post gets LIMIT_EXCEEDED and appends
+// nothing; a deleted idea frees its place.
+TEST(BigBoard, TheServersIdeaLimitIsItsMaxIdeasFlag) {
+  TempDir dir;
+  ChildServer child((dir.path() / "data").string(), {"--max-ideas", "3"});
+  TestClient owner(TestClient::Options{.port = child.port()});
+  owner.hello("Owner", "owner");
+  v1::ClientFrame create;
+  create.mutable_create_room()->set_room_id(kRoom);
+  ASSERT_FALSE(owner.request(create).has_error());
+  owner.join(kRoom);
+  auto post = [&](const std::string& text) {
+    return act(owner, [&](auto& f) {
+      f.mutable_post_idea()->set_room_id(kRoom);
+      f.mutable_post_idea()->set_text(text);
+    });
+  };
+  std::uint64_t first = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = post("idea " + std::to_string(i));
+    ASSERT_FALSE(r.has_error()) << r.error().message();
+    first = first == 0 ? r.seq() : first;
+  }
+  const auto refused = post("one too many");
+  EXPECT_EQ(code_of(refused), v1::ERROR_CODE_LIMIT_EXCEEDED);
+  ASSERT_FALSE(act(owner, [&](auto& f) {
+                 f.mutable_delete_idea()->set_room_id(kRoom);
+                 f.mutable_delete_idea()->set_idea_id(first);
+               }).has_error());
+  EXPECT_FALSE(post("in its place").has_error());
+  EXPECT_EQ(code_of(post("again one too many")), v1::ERROR_CODE_LIMIT_EXCEEDED);
+}
+
 }  // namespace
 }  // namespace huddle::testing

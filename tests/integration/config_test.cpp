@@ -37,6 +37,7 @@ TEST(Config, FlagsBeatTheEnvironmentWhichBeatsTheFileWhichBeatsDefaults) {
   EXPECT_NE(r.out.find("log-level = debug  # flag"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("data-dir = ./data  # default"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("room-idle-seconds = 300  # default"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max-ideas = 2000  # default"), std::string::npos) << r.out;
 }
 
 TEST(Config, BadSourcesAreRefusedWithStatusTwoAndAOneLineReason) {
@@ -54,6 +55,9 @@ TEST(Config, BadSourcesAreRefusedWithStatusTwoAndAOneLineReason) {
   EXPECT_NE(r.out.find("durability is sync or wal"), std::string::npos) << r.out;
   r = server("", "--threads many --print-config");
   EXPECT_EQ(r.status, 2);
+  r = server("", "--max-ideas 0 --print-config");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("max-ideas is 1..100000"), std::string::npos) << r.out;
 }
 
 }  // namespace
