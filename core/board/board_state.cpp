@@ -74,8 +74,24 @@ std::string deterministic_bytes(const google::protobuf::MessageLite& message) {
   return out;
 }
 
-BoardState::BoardState(v1::BoardSnapshot snapshot) : snap_(std::move(snapshot)) {
+BoardState::BoardState(v1::BoardSnapshot snapshot)
+    : snap_(std::move(snapshot)), ideas_seq_(snap_.seq()) {
   index_roster();
+}
+
+bool can_change_ideas(v1::Event::PayloadCase kind) noexcept {
+  switch (kind) {
+    case v1::Event::kMemberJoined:
+    case v1::Event::kChatPosted:
+    case v1::Event::kGoalSet:
+    case v1::Event::kRoleSet:
+    case v1::Event::kGroupCreated:
+    case v1::Event::kGroupRenamed:
+    case v1::Event::kActionCreated:
+    case v1::Event::kActionUpdated:
+    case v1::Event::kActionStatusSet: return false;
+    default: return true;
+  }
 }
 
 void BoardState::index_roster() {
@@ -139,6 +155,9 @@ boost::system::error_code BoardState::apply(const v1::Event& event) {
     return ec;
   }
   snap_.set_seq(event.seq());
+  if (can_change_ideas(event.payload_case())) {
+    ideas_seq_ = Seq{event.seq()};
+  }
   return {};
 }
 

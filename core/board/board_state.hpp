@@ -35,6 +35,10 @@ class BoardState {
 
   [[nodiscard]] const huddle::v1::BoardSnapshot& snapshot() const noexcept { return snap_; }
   [[nodiscard]] Seq seq() const noexcept { return Seq{snap_.seq()}; }
+  // The seq of the last applied event that may have changed `ideas` (which ideas, their order or
+  // any of their fields; see can_change_ideas), or of the snapshot this state started from. The
+  // ideas read at any head since then are the same: the server shares pages of them across heads.
+  [[nodiscard]] Seq ideas_seq() const noexcept { return ideas_seq_; }
   [[nodiscard]] bool created() const noexcept { return snap_.has_room(); }
   [[nodiscard]] bool has_member(const MemberId& member) const;
 
@@ -60,7 +64,12 @@ class BoardState {
 
   huddle::v1::BoardSnapshot snap_;
   std::unordered_map<std::string, int> roster_index_;  // member_id -> index into snap_.roster()
+  Seq ideas_seq_{};
 };
+
+// False for the events that never touch `ideas` (a join, a chat line, the goal, a role, groups
+// being created or renamed, action items); true for every other kind, new kinds included.
+[[nodiscard]] bool can_change_ideas(huddle::v1::Event::PayloadCase kind) noexcept;
 
 // Role checks shared by the rules and the clients.
 [[nodiscard]] constexpr bool is_facilitator(huddle::v1::Role r) noexcept {

@@ -229,16 +229,11 @@ std::string encode_snapshot_frame(std::string_view room_id, std::uint64_t seq,
               {{kRoomSnapshotBoard, fields}, {kServerFrameSnapshot}, {kServerMessageFrames}});
 }
 
-std::string encode_ideas_page_body(std::span<const huddle::v1::Idea* const> ideas, bool has_more,
-                                   std::uint64_t seq) {
-  // In field order, as protobuf writes it; each idea serialized from where it is: a page of 500
-  // ideas copies none of them.
+std::string encode_ideas_page_body(std::span<const huddle::v1::Idea* const> ideas, bool has_more) {
+  // Each idea serialized from where it is: a page of 500 ideas copies none of them.
   std::string body;
   if (has_more) {
     append_varint_field(body, kIdeasPageHasMore, 1);
-  }
-  if (seq != 0) {
-    append_varint_field(body, kIdeasPageSeq, seq);
   }
   for (const auto* idea : ideas) {
     append_message_field(body, kIdeasPageIdeas, *idea);
@@ -246,11 +241,20 @@ std::string encode_ideas_page_body(std::span<const huddle::v1::Idea* const> idea
   return body;
 }
 
-std::string encode_ideas_page_head(std::uint64_t request_id, std::size_t page_size) {
-  // ServerMessage{frames: [ServerFrame{reply: Reply{request_id, ideas: page}}]}, up to the page.
-  return heads(
-      page_size,
+std::string encode_ideas_page_head(std::uint64_t request_id, std::uint64_t seq,
+                                   std::size_t page_size) {
+  // ServerMessage{frames: [ServerFrame{reply: Reply{request_id, ideas: IdeasPage{seq, ...}}}]},
+  // up to the page's own fields. `seq` comes first, out of field order: a parser takes a
+  // message's fields in any order (protobuf's encoding guide), and a field occurs once here.
+  std::string seq_field;
+  if (seq != 0) {
+    append_varint_field(seq_field, kIdeasPageSeq, seq);
+  }
+  auto out = heads(
+      seq_field.size() + page_size,
       {{kReplyIdeas, request_id_field(request_id)}, {kServerFrameReply}, {kServerMessageFrames}});
+  out.append(seq_field);
+  return out;
 }
 
 std::string encode_online_member(const huddle::v1::Member& member) {

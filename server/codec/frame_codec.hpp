@@ -60,12 +60,15 @@ inline constexpr std::string_view kJsonMessageSuffix = "]}";
                                                 std::uint32_t ideas_omitted, Encoding encoding);
 
 // The GetIdeas reply in the proto encoding, in two parts so that a page many members ask for
-// is encoded once and shared: the bytes of IdeasPage{ideas, has_more, seq}, serializing each
-// idea where it is; and the head that makes head + page the piece of
-// ServerFrame{reply{request_id, ideas: page}}. (JSON: a ServerFrame through encode_server_frame.)
+// is encoded once and shared: the bytes of IdeasPage{has_more, ideas}, serializing each idea
+// where it is; and the head, of each reply, that makes head + page the piece of
+// ServerFrame{reply{request_id, ideas: page + seq}}. The page's `seq` (the head it was read at)
+// is in the head, so one page serves every head at which the ideas are the same. (JSON: a
+// ServerFrame through encode_server_frame.)
 [[nodiscard]] std::string encode_ideas_page_body(std::span<const huddle::v1::Idea* const> ideas,
-                                                 bool has_more, std::uint64_t seq);
-[[nodiscard]] std::string encode_ideas_page_head(std::uint64_t request_id, std::size_t page_size);
+                                                 bool has_more);
+[[nodiscard]] std::string encode_ideas_page_head(std::uint64_t request_id, std::uint64_t seq,
+                                                 std::size_t page_size);
 
 // The join reply in the proto encoding, with the online members encoded once each: the piece
 // of ServerFrame{reply{request_id, join: result + online}}, where `online` is the concatenation

@@ -11,10 +11,10 @@ Outbox::~Outbox() {
   count_bytes(-static_cast<std::int64_t>(queued_bytes_));
 }
 
-void Outbox::wake() {
+void Outbox::wake(bool at_once) {
   if (armed_ && wakeup_) {
     armed_ = false;
-    wakeup_();
+    wakeup_(at_once);
   }
 }
 
@@ -34,12 +34,13 @@ void Outbox::push(PayloadPtr payload) {
     return;
   }
   queued_bytes_ += n;
+  const bool payload_at_once = payload->write_at_once;
   queue_.push_back(std::move(payload));
   if (options_.metrics != nullptr) {
     options_.metrics->deliveries.add();
     options_.metrics->outbox_bytes.add(static_cast<std::int64_t>(n));
   }
-  wake();
+  wake(payload_at_once);
 }
 
 bool Outbox::take_message(OutMessage& out) {

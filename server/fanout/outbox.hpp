@@ -58,8 +58,9 @@ class Outbox {
   ~Outbox();
 
   // Called (on the owner's thread) when the writer should look again: after a push into an
-  // outbox whose writer was idle, and on overflow.
-  void set_wakeup(std::function<void()> wakeup) { wakeup_ = std::move(wakeup); }
+  // outbox whose writer was idle, and on overflow. `at_once`: the push was a payload with
+  // write_at_once; the writer should not wait for a corked flush.
+  void set_wakeup(std::function<void(bool at_once)> wakeup) { wakeup_ = std::move(wakeup); }
 
   // REQUIRES: on the owner's thread. Drops the payload if the outbox is closed or overflowed.
   void push(PayloadPtr payload);
@@ -87,7 +88,7 @@ class Outbox {
   void close();
 
  private:
-  void wake();
+  void wake(bool at_once = false);
   void count_bytes(std::int64_t delta);
   void release();  // Drops the queue and its storage.
 
@@ -98,7 +99,7 @@ class Outbox {
   bool armed_ = true;              // Writer idle: the next push must wake it.
   bool overflowed_ = false;
   bool closed_ = false;
-  std::function<void()> wakeup_;
+  std::function<void(bool)> wakeup_;
 };
 
 }  // namespace huddle::fanout

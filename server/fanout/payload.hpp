@@ -19,6 +19,10 @@ struct Payload {
   // the piece (a GetIdeas page that many members ask for: each reply has its own head, with its
   // request id, and the same page). A payload with a tail is always a message of its own.
   std::shared_ptr<const std::string> proto_tail;
+  // A reply its member waits on before anything else (the join's reply): pushed into an idle
+  // outbox, it has the writer write as soon as the current handler is done, not at the shard's
+  // next corked flush (WriteScheduler), which a storm of page replies can make milliseconds late.
+  bool write_at_once = false;
 
   // The piece's bytes, or its head when it has a tail.
   [[nodiscard]] const std::string& for_encoding(codec::Encoding e) const {

@@ -121,9 +121,9 @@ void Session::run(http::request<http::string_body> req) {
     std::lock_guard lock(ctx_.sessions_mu);
     ctx_.sessions.emplace(conn_id_, weak_from_this());
   }
-  outbox_->set_wakeup([weak = weak_from_this()] {
+  outbox_->set_wakeup([weak = weak_from_this()](bool at_once) {
     if (auto self = weak.lock()) {
-      self->on_outbox_ready();
+      self->on_outbox_ready(at_once);
     }
   });
   std::visit(
@@ -576,7 +576,7 @@ void Session::send(const v1::ServerFrame& frame) {
 
 // ---- Writing ----
 
-void Session::on_outbox_ready() {
+void Session::on_outbox_ready(bool at_once) {
   if (finished_) {
     return;
   }
@@ -585,6 +585,13 @@ void Session::on_outbox_ready() {
       close_slow_consumer();  // Now, not when the stuck write completes (it may never).
     }
     return;  // The write in flight picks everything up when it completes.
+  }
+  if (at_once) {
+    // A join's reply: written once the handler that pushed it is done (so the snapshot that
+    // follows it goes in the same message), ahead of the shard's corked flush.
+    boost::asio::post(ctx_.shards->executor(shard_),
+                      [self = shared_from_this()] { self->do_write(); });
+    return;
   }
   ctx_.writers[shard_]->schedule(shared_from_this());
 }

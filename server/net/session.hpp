@@ -80,7 +80,7 @@ class Session : public std::enable_shared_from_this<Session>, private ws::FrameS
   void on_close(std::uint16_t code, std::string_view reason) override;
   void on_protocol_error(std::uint16_t code);
   void dispatch(huddle::v1::ClientFrame frame);
-  void on_outbox_ready();
+  void on_outbox_ready(bool at_once);
   // Writes, one at a time: queued control frames first, then the outbox's next message; once
   // closing, the close frame. A write the socket takes at once completes without a handler.
   using WriteBuffers = std::array<boost::asio::const_buffer, 4>;

@@ -374,6 +374,8 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
   } else {
     add_target(from);
   }
+  count_reply(out);
+  auto answer = std::make_shared<fanout::Payload>();
   if (from.encoding == codec::Encoding::kProto) {
     // The online list is O(members) per join: each member's bytes were encoded when it came
     // online, and are copied in here (a join storm of 200 would copy 20,000 Members).
@@ -381,18 +383,20 @@ void Room::do_join(const MemberHandle& from, const v1::ClientFrame& frame) {
     for (const auto& [id, o] : online_) {
       online_bytes += o.piece;
     }
-    count_reply(out);
-    auto p = std::make_shared<fanout::Payload>();
-    p->bytes[static_cast<std::size_t>(codec::Encoding::kProto)] =
+    answer->bytes[static_cast<std::size_t>(codec::Encoding::kProto)] =
         codec::encode_join_reply(frame.request_id(), *result, online_bytes);
-    deliver(from, std::move(p));
   } else {
     result->mutable_online()->Reserve(static_cast<int>(online_.size()));
     for (const auto& [id, o] : online_) {
       *result->add_online() = o.member;
     }
-    reply(from, std::move(out));
+    answer->bytes[static_cast<std::size_t>(from.encoding)] =
+        codec::encode_server_frame(out, from.encoding);
   }
+  // The member can do nothing before this reply and its snapshot (or missed events): they go out
+  // as soon as this join is done, not at the shard's next corked flush.
+  answer->write_at_once = true;
+  deliver(from, std::move(answer));
 
   if (mode == v1::RESUME_MODE_EXACT) {
     for (auto i = first; i < tail_.size(); ++i) {
@@ -446,7 +450,7 @@ void Room::serve_pages() {
       // A head of its own (the request id), and the page, shared with whoever asked for it too.
       p->proto_tail = ideas_page_body(r.to, r.before, r.limit);
       p->bytes[static_cast<std::size_t>(r.to.encoding)] =
-          codec::encode_ideas_page_head(r.request_id, p->proto_tail->size());
+          codec::encode_ideas_page_head(r.request_id, head_.value(), p->proto_tail->size());
     } else {
       p->bytes[static_cast<std::size_t>(r.to.encoding)] = codec::encode_server_frame(
           ideas_page_frame(r.to, r.request_id, r.before, r.limit), r.to.encoding);
@@ -497,13 +501,14 @@ v1::ServerFrame Room::ideas_page_frame(const MemberHandle& viewer, std::uint64_t
 
 std::shared_ptr<const std::string> Room::ideas_page_body(const MemberHandle& viewer,
                                                          std::uint64_t before, std::size_t limit) {
-  // Pages nobody sees differently (no hidden idea, not anonymous) are encoded once per head: a
-  // join storm pages through the same board 200 times.
+  // Pages nobody sees differently (no hidden idea, not anonymous) are encoded once while the
+  // ideas stay the same (each reply's head carries its own seq): a join storm pages through the
+  // same board 200 times, and each of its joins moves the head.
   const auto& board = board_.snapshot();
   const bool same_for_all = board.hidden_idea_count() == 0 && !board.options().anonymous();
-  if (page_cache_seq_ != head_) {
+  if (page_cache_seq_ != board_.ideas_seq()) {
     page_cache_.clear();
-    page_cache_seq_ = head_;
+    page_cache_seq_ = board_.ideas_seq();
   }
   const auto key = std::make_pair(before, limit);
   if (same_for_all) {
@@ -527,8 +532,8 @@ std::shared_ptr<const std::string> Room::ideas_page_body(const MemberHandle& vie
       page.push_back(&*it);
     }
   }
-  auto body = std::make_shared<const std::string>(
-      codec::encode_ideas_page_body(page, range.has_more, head_.value()));
+  auto body =
+      std::make_shared<const std::string>(codec::encode_ideas_page_body(page, range.has_more));
   if (same_for_all) {
     if (page_cache_.size() >= kPageCacheEntries) {
       page_cache_.clear();

@@ -255,7 +255,8 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   std::vector<PageRequest> page_requests_;  // GetIdeas waiting for serve_pages().
   bool pages_posted_ = false;
-  // GetIdeas pages (proto) by (before_idea_id, limit), for the head page_cache_seq_.
+  // GetIdeas pages (proto) by (before_idea_id, limit), valid while the board's ideas_seq() is
+  // page_cache_seq_ (a join or a chat line moves the head, not the ideas).
   static constexpr std::size_t kPageCacheEntries = 16;  // At most 16 x 256 KiB per room.
   Seq page_cache_seq_;
   std::map<std::pair<std::uint64_t, std::size_t>, std::shared_ptr<const std::string>> page_cache_;

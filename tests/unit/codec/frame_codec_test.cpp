@@ -557,10 +557,12 @@ TEST(FrameCodec, AnIdeasPageHeadAndItsPageAreOneReply) {
   const std::vector<const v1::Idea*> page = {&ideas[0], &ideas[1], &ideas[2]};
   for (const bool has_more : {false, true}) {
     SCOPED_TRACE(has_more);
-    const auto body = encode_ideas_page_body(page, has_more, 77);
-    for (const std::uint64_t request_id : {0U, 5U, 1U << 20}) {
+    const auto body = encode_ideas_page_body(page, has_more);
+    // One page body, many heads: each reply carries its own request id and head seq.
+    for (const auto& [request_id, seq] :
+         {std::pair<std::uint64_t, std::uint64_t>{0, 77}, {5, 0}, {1U << 20, 1ULL << 40}}) {
       const auto message = encode_event_piece(sample_event(3), Encoding::kProto) +
-                           encode_ideas_page_head(request_id, body.size()) + body;
+                           encode_ideas_page_head(request_id, seq, body.size()) + body;
       auto decoded = decode_server_message(message, Encoding::kProto);
       ASSERT_TRUE(decoded);
       ASSERT_EQ(decoded->frames_size(), 2);
@@ -570,7 +572,7 @@ TEST(FrameCodec, AnIdeasPageHeadAndItsPageAreOneReply) {
         *want.mutable_ideas()->add_ideas() = idea;
       }
       want.mutable_ideas()->set_has_more(has_more);
-      want.mutable_ideas()->set_seq(77);
+      want.mutable_ideas()->set_seq(seq);
       EXPECT_TRUE(MessageDifferencer::Equals(decoded->frames(1).reply(), want))
           << decoded->frames(1).ShortDebugString();
     }

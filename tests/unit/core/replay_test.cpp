@@ -94,6 +94,48 @@ TEST(Replay, ReplayFromSeqOneIsByteEqualToTheLiveState) {
   }
 }
 
+// ideas_seq() (the server shares pages of ideas across the heads it spans): replaying every
+// event of the random sessions, an event that changes the ideas' bytes moves ideas_seq to its
+// seq, and the kinds that can_change_ideas says leave them alone do, every time.
+TEST(Replay, IdeasSeqMovesWithEveryEventThatChangesTheIdeas) {
+  auto ideas_bytes = [](const BoardState& s) {
+    std::string out;
+    for (const auto& idea : s.snapshot().ideas()) {
+      out += deterministic_bytes(idea);
+    }
+    return out;
+  };
+  for (const auto& c : session_cases()) {
+    SCOPED_TRACE(trace(c));
+    const auto& rs = session_for(c);
+    BoardState state;
+    std::map<int, int> unchanged_by_kind;  // Events of a whitelisted kind seen, by kind.
+    for (const auto& e : rs.session.log) {
+      const auto before = ideas_bytes(state);
+      const auto seq_before = state.ideas_seq();
+      ASSERT_FALSE(state.apply(e));
+      if (ideas_bytes(state) != before) {
+        ASSERT_EQ(state.ideas_seq(), Seq{e.seq()}) << e.ShortDebugString();
+      }
+      if (can_change_ideas(e.payload_case())) {
+        EXPECT_EQ(state.ideas_seq(), Seq{e.seq()});
+      } else {
+        EXPECT_EQ(state.ideas_seq(), seq_before);
+        ++unchanged_by_kind[e.payload_case()];
+      }
+    }
+    // Every kind on the list was seen, so the check above is not vacuous for any of them.
+    for (const auto kind :
+         {v1::Event::kMemberJoined, v1::Event::kChatPosted, v1::Event::kGoalSet,
+          v1::Event::kRoleSet, v1::Event::kGroupCreated, v1::Event::kGroupRenamed,
+          v1::Event::kActionCreated, v1::Event::kActionUpdated, v1::Event::kActionStatusSet}) {
+      EXPECT_GT(unchanged_by_kind[kind], 0) << kind;
+    }
+    // A state started from a snapshot starts at the snapshot's seq.
+    EXPECT_EQ(BoardState(state.snapshot()).ideas_seq(), state.seq());
+  }
+}
+
 // Invariant 5: the same seed gives the same log and the same bytes (no hidden
 // nondeterminism, e.g. hash-map order, in the rules or the state).
 TEST(Replay, TheSameSeedGivesTheSameLogAndBytes) {

@@ -201,7 +201,7 @@ TEST(Outbox, ABatchLimitOfTwoPiecesPacksTwoPiecesPerMessage) {
 TEST(Outbox, WakeupRunsOnceWhileTheWriterIsBusyAndAgainOnceItIsIdle) {
   Outbox outbox(Encoding::kProto, OutboxOptions{});
   int wakeups = 0;
-  outbox.set_wakeup([&] { ++wakeups; });
+  outbox.set_wakeup([&](bool) { ++wakeups; });
   outbox.push(reply_frame(1));
   EXPECT_EQ(wakeups, 1);
   outbox.push(reply_frame(2));
@@ -224,6 +224,26 @@ TEST(Outbox, WakeupRunsOnceWhileTheWriterIsBusyAndAgainOnceItIsIdle) {
   EXPECT_EQ(wakeups, 2);
 }
 
+// A join's reply (write_at_once) tells an idle writer not to wait for the shard's corked flush;
+// anything else, and anything pushed while the writer is already woken, does not.
+TEST(Outbox, AWriteAtOncePayloadWakesAnIdleWriterToWriteAtOnce) {
+  Outbox outbox(Encoding::kProto, OutboxOptions{});
+  std::vector<bool> wakes;
+  outbox.set_wakeup([&](bool at_once) { wakes.push_back(at_once); });
+  outbox.push(piece(1));
+  auto urgent = std::make_shared<Payload>(*reply_frame(2));
+  urgent->write_at_once = true;
+  outbox.push(urgent);  // The writer was woken by piece 1 already: no second wakeup.
+  EXPECT_EQ(wakes, (std::vector<bool>{false}));
+
+  OutMessage msg;
+  ASSERT_TRUE(outbox.take_message(msg));
+  EXPECT_FALSE(outbox.take_message(msg));  // Idle again.
+  outbox.push(urgent);
+  outbox.push(piece(3));
+  EXPECT_EQ(wakes, (std::vector<bool>{false, true}));
+}
+
 // Invariant 8: past max_bytes the outbox drops its queue, reports overflow, wakes the writer
 // (even a busy one) so it closes with 4008, and accepts nothing more.
 TEST(Outbox, PushingPastMaxBytesOverflowsDropsTheQueueAndWakesTheWriter) {
@@ -231,7 +251,7 @@ TEST(Outbox, PushingPastMaxBytesOverflowsDropsTheQueueAndWakesTheWriter) {
       bytes_of(1, Encoding::kProto) + bytes_of(2, Encoding::kProto) + bytes_of(3, Encoding::kProto);
   Outbox outbox(Encoding::kProto, OutboxOptions{.max_bytes = three});
   int wakeups = 0;
-  outbox.set_wakeup([&] { ++wakeups; });
+  outbox.set_wakeup([&](bool) { ++wakeups; });
   outbox.push(piece(1));
   outbox.push(piece(2));
   outbox.push(piece(3));
@@ -260,7 +280,7 @@ TEST(Outbox, OverflowWakesABusyWriter) {
   const std::size_t two = bytes_of(2, Encoding::kJson) + bytes_of(3, Encoding::kJson);
   Outbox outbox(Encoding::kJson, OutboxOptions{.max_bytes = two});
   int wakeups = 0;
-  outbox.set_wakeup([&] { ++wakeups; });
+  outbox.set_wakeup([&](bool) { ++wakeups; });
   outbox.push(piece(1));
   OutMessage msg;
   ASSERT_TRUE(outbox.take_message(msg));  // Busy.
@@ -422,11 +442,10 @@ TEST(Outbox, APayloadWithATailIsItsOwnMessageOfHeadAndTailUncopied) {
   ideas[0].set_idea_id(4);
   ideas[1].set_idea_id(6);
   const std::vector<const v1::Idea*> page = {&ideas[0], &ideas[1]};
-  const auto tail =
-      std::make_shared<const std::string>(codec::encode_ideas_page_body(page, true, 9));
+  const auto tail = std::make_shared<const std::string>(codec::encode_ideas_page_body(page, true));
   auto with_tail = std::make_shared<Payload>();
   with_tail->bytes[static_cast<std::size_t>(Encoding::kProto)] =
-      codec::encode_ideas_page_head(5, tail->size());
+      codec::encode_ideas_page_head(5, 9, tail->size());
   with_tail->proto_tail = tail;
   const PayloadPtr paged = with_tail;
 

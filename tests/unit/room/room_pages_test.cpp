@@ -236,6 +236,45 @@ TEST_F(RoomPagesTest, ThePagesMembersShareAreEncodedOnce) {
   EXPECT_EQ(drain(ann).reply_to(11).ideas().ideas(1).text(), "");
 }
 
+// A shared page lasts while the ideas do: a join moves the head but not the ideas, so the next
+// request gets the same page bytes, under a head with the new seq; an edit makes a new page.
+TEST_F(RoomPagesTest, ASharedPageOutlivesAJoinButNotAnEdit) {
+  auto owner = connect("owner");
+  const auto ids = board_with_ideas(owner, 3);
+  auto ann = connect("ann");
+  join(ann);
+  drain(owner);
+  send(ann, ideas_frame(7, 0, 2));
+  ASSERT_EQ(ann.outbox->queued_items(), 1U);
+  const auto first = ann.outbox->queued(0)->proto_tail;
+  ASSERT_NE(first, nullptr);
+  const auto seq_before = head();
+  EXPECT_EQ(drain(ann).reply_to(7).ideas().seq(), seq_before);
+
+  auto ben = connect("ben");
+  join(ben);  // Appends MemberJoined: the head moves, the ideas do not.
+  ASSERT_GT(head(), seq_before);
+  drain(ann);
+  send(ben, ideas_frame(8, 0, 2));
+  ASSERT_EQ(ben.outbox->queued_items(), 1U);
+  EXPECT_EQ(ben.outbox->queued(0)->proto_tail, first);
+  const auto page = drain(ben).reply_to(8).ideas();
+  EXPECT_EQ(page.seq(), head());  // Each reply's own head: the seq it was read at.
+  EXPECT_EQ(ids_of(page.ideas()), (Ids{ids[1], ids[2]}));
+
+  v1::ClientFrame edit;
+  edit.set_request_id(9);
+  edit.mutable_edit_idea()->set_room_id(kRoom);
+  edit.mutable_edit_idea()->set_idea_id(ids[2]);
+  edit.mutable_edit_idea()->set_text("edited");
+  ASSERT_FALSE(ask(owner, edit).has_error());
+  drain(ann);
+  send(ann, ideas_frame(10, 0, 2));
+  ASSERT_EQ(ann.outbox->queued_items(), 1U);
+  EXPECT_NE(ann.outbox->queued(0)->proto_tail, first);
+  EXPECT_EQ(drain(ann).reply_to(10).ideas().ideas(1).text(), "edited");
+}
+
 // A JSON member gets the same page as a proto member.
 TEST_F(RoomPagesTest, AJsonMemberGetsTheSamePage) {
   auto owner = connect("owner");

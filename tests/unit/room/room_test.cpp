@@ -90,6 +90,30 @@ TEST_F(RoomTest, FreshJoinGetsReplyThenSnapshotThenItsOwnMemberJoinedEvent) {
   EXPECT_EQ(head(), 2U);
 }
 
+// The join's reply is the one payload its writer sends without waiting for the shard's corked
+// flush (a join storm's snapshots must not queue behind page replies); what the others receive
+// because of the join (presence, MemberJoined) waits for the cork as all fan-out does.
+TEST_F(RoomTest, OnlyTheJoinReplyAsksToBeWrittenAtOnce) {
+  auto owner = connect("owner");
+  create_room(owner);
+  join(owner);
+  for (const auto encoding : {Encoding::kProto, Encoding::kJson}) {
+    drain(owner);
+    auto joiner = connect(encoding == Encoding::kProto ? "alice" : "bob", encoding);
+    send(joiner, join_frame(7));
+    ASSERT_GE(joiner.outbox->queued_items(), 2U);
+    EXPECT_TRUE(joiner.outbox->queued(0)->write_at_once);  // The reply.
+    for (std::size_t i = 1; i < joiner.outbox->queued_items(); ++i) {
+      EXPECT_FALSE(joiner.outbox->queued(i)->write_at_once) << i;
+    }
+    ASSERT_GE(owner.outbox->queued_items(), 1U);  // Presence and the MemberJoined event.
+    for (std::size_t i = 0; i < owner.outbox->queued_items(); ++i) {
+      EXPECT_FALSE(owner.outbox->queued(i)->write_at_once) << i;
+    }
+    EXPECT_EQ(drain(joiner).kinds(), "reply snapshot events");
+  }
+}
+
 TEST_F(RoomTest, ASecondConnectionOfAMemberAppendsNoSecondMemberJoined) {
   auto owner = connect("owner");
   create_room(owner);
