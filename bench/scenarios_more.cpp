@@ -6,7 +6,7 @@ namespace huddle::bench {
 namespace {
 
 // Posts `n` chat lines (or ideas) into `room` through `c` (set up, not started), `window` in
-// flight. A board holds at most 2000 ideas (BoardLimits::max_ideas).
+// flight. A board holds at most 2000 ideas unless the server runs with --max-ideas.
 std::uint64_t seed_room(LoadConn& c, const std::string& room, int n, int size,
                         bool as_ideas = false) {
   const int window = 256;
@@ -93,7 +93,8 @@ Result join_storm(const Args& a) {
   for (auto& joiner : joiners) {
     joiner.conn =
         huddle_member(io.ioc, a, fmt::format("joiner{}-{}", &joiner - joiners.data(), id));
-    // Room for a 2000-idea snapshot: 200 members' first-touch page faults are not the server's.
+    // Room for a 2000-idea snapshot or a page: 200 members' first-touch page faults are not the
+    // server's (a bigger snapshot grows the buffer once).
     joiner.conn->reserve_read_buffer(512 * 1024);
     joiner.conn->start([&, j = &joiner](std::string_view msg) {
       if (j->sent_at == 0) {

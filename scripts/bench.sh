@@ -196,11 +196,12 @@ run post-sync huddle 0 1 huddle "--threads 1 --durability sync" post --publisher
 # in-flight / throughput (Little's law), so the window sets it; this row checks both targets at once.
 run post-sync-w4 huddle 0 1 huddle "--threads 1 --durability sync" post --publishers 64 --messages 64000 --durability sync --window 4 --timeout 240
 run post-wal huddle 0 1 huddle "--threads 1 --durability wal" post --publishers 64 --messages 64000 --durability wal --timeout 240
-# Join storm.
-run join huddle 0 1 huddle "--threads 1 --durability sync" join --ideas 2000 --members 200 --timeout 240
+# Join storm on the 10k-idea board (--max-ideas 10000; the default limit is 2000): 200
+# members, the whole board (1.85 MB) in each snapshot.
+run join huddle 0 1 huddle "--threads 1 --durability sync --max-ideas 10000" join --ideas 10000 --members 200 --timeout 240
 # The same storm joining in parts: the newest 100 ideas in the snapshot (usable), then each member
-# pages the other 1900 in with getIdeas (complete).
-run join-paged huddle 0 1 huddle "--threads 1 --durability sync" join --ideas 2000 --members 200 --snapshot-ideas 100 --timeout 240
+# pages the other 9900 in with getIdeas (complete).
+run join-paged huddle 0 1 huddle "--threads 1 --durability sync --max-ideas 10000" join --ideas 10000 --members 200 --snapshot-ideas 100 --timeout 240
 # Resume.
 run resume-1000 huddle 0 1 huddle "--threads 1 --durability sync" resume --missed 1000 --timeout 120
 MISSED=100000
@@ -272,8 +273,8 @@ desc = {"W1": "fanout 1 room x 1000 members, 1 publisher, 128 B, max rate",
         "post-sync": "post, 64 publishers, 64000 messages, --durability sync, 16 in flight per publisher",
         "post-sync-w4": "post-sync with 4 in flight per publisher (--window 4)",
         "post-wal": "post, 64 publishers, 64000 messages, --durability wal",
-        "join": "join storm, a board of 2000 ideas (the per-board limit), 200 members, the whole board in the snapshot",
-        "join-paged": "the same storm, the newest 100 ideas in the snapshot, the other 1900 paged in (getIdeas, 500 a page)",
+        "join": "join storm, a board of 10000 ideas (server --max-ideas 10000), 200 members, the whole board in the snapshot",
+        "join-paged": "the same storm, the newest 100 ideas in the snapshot, the other 9900 paged in (getIdeas, 500 a page)",
         "resume-1000": "resume after 1000 missed events",
         "resume-100000": "resume after 100000 missed events",
         "resume-20000": "resume after 20000 missed events",

@@ -18,11 +18,18 @@ void Outbox::wake(bool at_once) {
   }
 }
 
+std::size_t Outbox::counted(const Payload& payload) const {
+  return &payload == outside_bound_queued_ ? 0 : payload.size(encoding_);
+}
+
 void Outbox::push(PayloadPtr payload) {
   if (closed_ || overflowed_) {
     return;
   }
-  const std::size_t n = payload->size(encoding_);
+  // One snapshot at a time rides outside the bound; a second (a member re-joining without
+  // reading) counts like anything else.
+  const bool outside = payload->outside_bound && outside_bound_queued_ == nullptr;
+  const std::size_t n = outside ? 0 : payload->size(encoding_);
   if (queued_bytes_ + n > options_.max_bytes) {
     // Invariant 8: never grow past the bound. Drop the queue; the member resumes from its
     // last applied seq after the 4008 close.
@@ -34,6 +41,9 @@ void Outbox::push(PayloadPtr payload) {
     return;
   }
   queued_bytes_ += n;
+  if (outside) {
+    outside_bound_queued_ = payload.get();
+  }
   const bool payload_at_once = payload->write_at_once;
   queue_.push_back(std::move(payload));
   if (options_.metrics != nullptr) {
@@ -64,7 +74,10 @@ bool Outbox::take_message(OutMessage& out) {
     if (!first.tail(encoding_).empty()) {
       out.suffix_ = first.tail(encoding_);  // Proto: no message suffix of its own.
     }
-    queued_bytes_ -= first.size(encoding_);
+    queued_bytes_ -= counted(first);
+    if (&first == outside_bound_queued_) {
+      outside_bound_queued_ = nullptr;
+    }
     out.whole_ = std::move(queue_.front());
     taken = 1;
   } else {
@@ -90,7 +103,10 @@ bool Outbox::take_message(OutMessage& out) {
         out.packed_.push_back(',');
       }
       out.packed_.append(piece);
-      queued_bytes_ -= piece.size();
+      queued_bytes_ -= counted(*queue_[i]);
+      if (queue_[i].get() == outside_bound_queued_) {
+        outside_bound_queued_ = nullptr;
+      }
     }
   }
   // Keeps the capacity while busy; it is released once take_message finds nothing.
@@ -132,6 +148,7 @@ void Outbox::close() {
 void Outbox::release() {
   std::vector<PayloadPtr>().swap(queue_);
   queued_bytes_ = 0;
+  outside_bound_queued_ = nullptr;
 }
 
 }  // namespace huddle::fanout

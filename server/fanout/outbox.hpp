@@ -3,7 +3,9 @@
 // Owner: the session's shard (single thread); rooms on that shard push directly, rooms on other
 // shards post one closure per shard per event (see room/room.cpp deliver()).
 // Invariant 8: past max_bytes the outbox stops accepting, drops what it holds and reports
-// overflow; the session then closes with 4008 and the client resumes without loss.
+// overflow; the session then closes with 4008 and the client resumes without loss. One join
+// snapshot at a time is queued outside the bound (Payload::outside_bound): a board can be bigger
+// than the bound, and joining it must not be a 4008.
 #pragma once
 
 #include <array>
@@ -89,14 +91,19 @@ class Outbox {
 
  private:
   void wake(bool at_once = false);
+  // The bytes `payload` counts against max_bytes: none for the one queued outside the bound.
+  [[nodiscard]] std::size_t counted(const Payload& payload) const;
   void count_bytes(std::int64_t delta);
   void release();  // Drops the queue and its storage.
 
   codec::Encoding encoding_;
   OutboxOptions options_;
   std::vector<PayloadPtr> queue_;  // Owner: session shard. Oldest first.
-  std::size_t queued_bytes_ = 0;   // Owner: session shard. Sum of queue_ bytes for encoding_.
-  bool armed_ = true;              // Writer idle: the next push must wake it.
+  std::size_t queued_bytes_ = 0;   // Owner: session shard. Sum of queue_ bytes for encoding_,
+                                   // but for outside_bound_queued_.
+  // The join snapshot queued outside the bound (Payload::outside_bound), if any.
+  const Payload* outside_bound_queued_ = nullptr;
+  bool armed_ = true;  // Writer idle: the next push must wake it.
   bool overflowed_ = false;
   bool closed_ = false;
   std::function<void(bool)> wakeup_;

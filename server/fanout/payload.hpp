@@ -23,6 +23,11 @@ struct Payload {
   // outbox, it has the writer write as soon as the current handler is done, not at the shard's
   // next corked flush (WriteScheduler), which a storm of page replies can make milliseconds late.
   bool write_at_once = false;
+  // A join's snapshot: the whole board (or its newest ideas), which may be bigger than the
+  // outbox bound. One such payload at a time is queued outside the bound (Outbox::push), so a
+  // board of any size the board limits allow can be joined; live traffic queued behind it is
+  // bounded as always (invariant 8).
+  bool outside_bound = false;
 
   // The piece's bytes, or its head when it has a tail.
   [[nodiscard]] const std::string& for_encoding(codec::Encoding e) const {

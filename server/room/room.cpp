@@ -1076,6 +1076,7 @@ fanout::PayloadPtr Room::snapshot_payload(const MemberHandle& viewer, std::uint3
   }
   auto p = std::make_shared<fanout::Payload>();
   p->bytes[static_cast<std::size_t>(viewer.encoding)] = std::move(bytes);
+  p->outside_bound = true;  // A board may be bigger than the outbox bound; joining it is no 4008.
   fanout::PayloadPtr payload = std::move(p);
   if (same_for_all) {
     cached = SnapshotCache{.seq = head_, .ideas = keep, .payload = payload};

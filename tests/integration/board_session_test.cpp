@@ -563,6 +563,46 @@ TEST(BigBoard, JoinedInPartsItIsTheWholeBoard) {
   EXPECT_EQ(rest.SerializeAsString(), all.SerializeAsString());
 }
 
+// A board whose snapshot is bigger than the outbox bound (invariant 8) can still be joined whole:
+// the join's snapshot is queued outside the bound. It used to be a 4008 close at every join (a
+// board of 2000 ideas of 600 bytes is over the 1 MiB default).
+TEST(BigBoard, ABoardBiggerThanTheOutboxBoundIsJoinedWhole) {
+  auto options = TestServer::default_options();
+  options.net.outbox.max_bytes = 64 * 1024;
+  TestServer server(options);
+  auto owner = connect(server, "owner");
+  v1::ClientFrame create;
+  create.mutable_create_room()->set_room_id(kRoom);
+  ASSERT_FALSE(owner->request(create).has_error());
+  owner->join(kRoom);
+  constexpr int kIdeas = 200;  // x ~600 bytes: ~120 KB of board.
+  std::uint64_t last = 0;
+  for (int i = 0; i < kIdeas; ++i) {
+    const auto r = act(*owner, [&](auto& f) {
+      f.mutable_post_idea()->set_room_id(kRoom);
+      f.mutable_post_idea()->set_text(std::to_string(i) + std::string(590, 'i'));
+    });
+    ASSERT_FALSE(r.has_error()) << r.error().message();
+    last = r.seq();
+  }
+  owner->wait_seq(last);
+  auto member = connect(server, "member");
+  ASSERT_FALSE(act(*member, [](auto& f) { f.mutable_join()->set_room_id(kRoom); }).has_error());
+  const auto snap =
+      member->wait_other([](const v1::ServerFrame& f) { return f.has_snapshot(); }).snapshot();
+  EXPECT_GT(snap.ByteSizeLong(), options.net.outbox.max_bytes);
+  EXPECT_EQ(snap.board().ideas_size(), kIdeas);
+  EXPECT_EQ(snap.ideas_omitted(), 0U);
+  EXPECT_FALSE(member->closed());
+  // And the member goes on receiving live events after it.
+  const auto r = act(*owner, [&](auto& f) {
+    f.mutable_post_idea()->set_room_id(kRoom);
+    f.mutable_post_idea()->set_text("after the join");
+  });
+  ASSERT_FALSE(r.has_error());
+  member->wait_seq(r.seq());
+}
+
 // --max-ideas sets the board's idea limit: past it a post gets LIMIT_EXCEEDED and appends
 // nothing; a deleted idea frees its place.
 TEST(BigBoard, TheServersIdeaLimitIsItsMaxIdeasFlag) {

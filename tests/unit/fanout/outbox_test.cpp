@@ -275,6 +275,48 @@ TEST(Outbox, PushingPastMaxBytesOverflowsDropsTheQueueAndWakesTheWriter) {
   EXPECT_TRUE(outbox.overflowed());
 }
 
+// Invariant 8 and big boards: a join snapshot bigger than the whole bound is queued outside it
+// (joining a big board is not a 4008); live traffic behind it is bounded as always; only one
+// snapshot at a time gets that, and the accounting is back to zero once it is written.
+TEST(Outbox, OneJoinSnapshotAtATimeIsQueuedOutsideTheBound) {
+  const std::size_t three =
+      bytes_of(1, Encoding::kProto) + bytes_of(2, Encoding::kProto) + bytes_of(3, Encoding::kProto);
+  Outbox outbox(Encoding::kProto, OutboxOptions{.max_bytes = three});
+  v1::ServerFrame f;
+  f.mutable_snapshot()->set_room_id(std::string(4 * three, 'r'));
+  auto snapshot = std::make_shared<Payload>(*make_frame_payload(f, kBoth));
+  snapshot->outside_bound = true;
+  ASSERT_GT(snapshot->size(Encoding::kProto), three);
+
+  outbox.push(snapshot);
+  EXPECT_FALSE(outbox.overflowed());
+  EXPECT_EQ(outbox.queued_bytes(), 0U);
+  outbox.push(piece(1));
+  outbox.push(piece(2));
+  outbox.push(piece(3));
+  EXPECT_FALSE(outbox.overflowed());
+  EXPECT_EQ(outbox.queued_bytes(), three);
+  outbox.push(piece(4));  // Over the bound by the live traffic alone.
+  EXPECT_TRUE(outbox.overflowed());
+
+  Outbox again(Encoding::kProto, OutboxOptions{.max_bytes = three});
+  again.push(snapshot);
+  again.push(piece(1));
+  OutMessage msg;
+  ASSERT_TRUE(again.take_message(msg));
+  EXPECT_EQ(msg.str().substr(0, snapshot->size(Encoding::kProto)),
+            snapshot->for_encoding(Encoding::kProto));
+  while (again.take_message(msg)) {
+  }
+  EXPECT_EQ(again.queued_bytes(), 0U);
+
+  // A member that joins twice without reading: the second snapshot counts, and overflows.
+  again.push(snapshot);
+  EXPECT_FALSE(again.overflowed());
+  again.push(snapshot);
+  EXPECT_TRUE(again.overflowed());
+}
+
 // Invariant 8: the writer hears about an overflow even while a message is in flight.
 TEST(Outbox, OverflowWakesABusyWriter) {
   const std::size_t two = bytes_of(2, Encoding::kJson) + bytes_of(3, Encoding::kJson);
