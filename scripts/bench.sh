@@ -155,7 +155,7 @@ run() {
       continue
     fi
     echo "{\"workload\":\"$wl\",\"target\":\"$target\",\"rep\":$i,\"wall_s\":$LAST_ELAPSED,${json#\{}" >> "$OUT"
-    log "  -> $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print({k: d[k] for k in ("deliveries_per_s","acked_per_s","catchup_ms","bytes_per_connection","p50_us","p99_us","complete") if k in d})' "${json}")"
+    log "  -> $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print({k: d[k] for k in ("deliveries_per_s","acked_per_s","catchup_ms","bytes_per_connection","p50_us","p99_us","complete","members_closed_4008") if k in d})' "${json}")"
   done
 }
 
