@@ -32,6 +32,19 @@ if ! dpkg-query -W -f='${Status}' libwebsocketpp-dev 2>/dev/null | grep -q "inst
   fi
 fi
 
+# gnuplot draws bench/latency_vs_members.svg.
+if ! command -v gnuplot > /dev/null; then
+  if [[ $(id -u) -eq 0 ]]; then
+    log "installing gnuplot-nox"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+             --no-install-recommends gnuplot-nox; } \
+      || log "WARNING: could not install gnuplot-nox; no latency plot"
+  else
+    log "WARNING: gnuplot missing and not root; run: sudo apt-get install -y gnuplot-nox"
+  fi
+fi
+
 NODE_OK=1
 NODE_NOTE=""
 if ! command -v node > /dev/null; then
@@ -174,6 +187,16 @@ run W2 huddle 0 1 huddle "--threads 1 --durability sync" fanout $F2 --durability
 [[ $WSPP_OK == 1 ]] && run W2 websocketpp 0 1 websocketpp "" fanout --mode broadcast $F2 --timeout 240
 # W3: latency at a fixed 200 msg/s.
 run W3 huddle 0 1 huddle "--threads 1 --durability sync" fanout $F1 --messages 2000 --rate 200 --durability sync --timeout 120
+# Latency against room size, for the plot (bench/latency_vs_members.svg): W3's rate (1 publisher,
+# 200 msg/s, 128 B) at each room size, 1000 messages, one run per point, websocketpp beside it.
+SWEEP_MEMBERS=${SWEEP_MEMBERS:-"10 30 100 300 1000"}
+REPEAT_SAVE=$REPEAT; REPEAT=1
+for m in $SWEEP_MEMBERS; do
+  FL="--rooms 1 --members $m --publishers 1 --size 128 --messages 1000 --rate 200 --timeout 120"
+  run L-$m huddle 0 1 huddle "--threads 1 --durability sync" fanout $FL --durability sync
+  [[ $WSPP_OK == 1 ]] && run L-$m websocketpp 0 1 websocketpp "" fanout --mode broadcast $FL
+done
+REPEAT=$REPEAT_SAVE
 # W-slow (#7): one member stops reading; the others' p99 should stay within 20% of W-slow-0's.
 # 1 room x 100 members, 1 publisher at 1000 msg/s; K=0 and K=1 stalled members alternate run by
 # run, so drift on the machine hits both alike. slow_closed_4008: the stalled member was closed.
@@ -263,6 +286,7 @@ def summary(wl, target):
 
 order = []
 for r in rows:
+    if r["workload"].startswith("L-"): continue  # The room-size sweep has its own table.
     if (r["workload"], r["target"]) not in order: order.append((r["workload"], r["target"]))
 desc = {"W1": "fanout 1 room x 1000 members, 1 publisher, 128 B, max rate",
         "W2": "fanout 100 rooms x 10 members, 100 publishers, 128 B, max rate",
@@ -308,6 +332,48 @@ P("### Workloads\n")
 for wl in dict.fromkeys(w for w, _ in order):
     P(f"- **{wl}**: {desc.get(wl, wl)}")
 P("")
+# Latency against room size: a table, and bench/latency_vs_members.svg drawn by gnuplot.
+sweep = sorted({int(r["workload"][2:]) for r in rows if r["workload"].startswith("L-")})
+if sweep:
+    P("## Latency against room size\n")
+    P("1 room, 1 publisher at 200 msg/s, 128 B, 1000 messages; one run per point "
+      "(`L-<members>` in the jsonl). Publish-to-receive latency in ms.\n")
+    P("![latency percentiles against members](latency_vs_members.svg)\n")
+    P("| members | Huddle p50 | p90 | p99 | max | websocketpp p50 | p99 |")
+    P("| --- | --- | --- | --- | --- | --- | --- |")
+    dat = []
+    for m in sweep:
+        h = group(f"L-{m}", "huddle"); w = group(f"L-{m}", "websocketpp")
+        hv = [med([r[k] for r in h]) if h else None for k in ("p50_us", "p90_us", "p99_us", "max_us")]
+        wv = [med([r[k] for r in w]) if w else None for k in ("p50_us", "p99_us")]
+        P(f"| {m} | " + " | ".join(fmt(ms(v)) for v in hv + wv) + " |")
+        dat.append(" ".join(str(m) if i == 0 else ("NaN" if v is None else f"{v/1000:.3f}")
+                            for i, v in enumerate([m] + hv + wv)))
+    P("")
+    import shutil, subprocess, tempfile
+    if shutil.which("gnuplot"):
+        with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as f:
+            f.write("\n".join(dat) + "\n")
+        script = f'''
+set terminal svg size 820,500 dynamic font "sans,12" background "white"
+set output "bench/latency_vs_members.svg"
+set title "Fan-out latency against room size (make bench at {commit}; 200 msg/s, 128 B)"
+set logscale xy
+set xlabel "members in the room"
+set ylabel "publish-to-receive latency (ms)"
+set key top left
+set grid
+plot "{f.name}" using 1:2 with linespoints lw 2 title "Huddle p50", \\
+     "" using 1:3 with linespoints lw 2 title "Huddle p90", \\
+     "" using 1:4 with linespoints lw 2 title "Huddle p99", \\
+     "" using 1:6 with linespoints dt 2 title "websocketpp p50", \\
+     "" using 1:7 with linespoints dt 2 title "websocketpp p99"
+'''
+        subprocess.run(["gnuplot"], input=script, text=True, check=False)
+        os.unlink(f.name)
+    else:
+        P("(gnuplot was not installed: no plot this run.)\n")
+
 ratios = []
 for wl in ("W1", "W2", "W4"):
     h = summary(wl, "huddle")
