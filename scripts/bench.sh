@@ -20,30 +20,22 @@ T_START=$(date +%s)
 log() { echo "[bench] $*" >&2; }
 
 # ---- dependencies ----------------------------------------------------------------------------
-if ! dpkg-query -W -f='${Status}' libwebsocketpp-dev 2>/dev/null | grep -q "install ok installed"; then
-  if [[ $(id -u) -eq 0 ]]; then
-    log "installing libwebsocketpp-dev"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libwebsocketpp-dev \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-             --no-install-recommends libwebsocketpp-dev; } \
-      || log "WARNING: could not install libwebsocketpp-dev; the websocketpp peer will be skipped"
-  else
-    log "WARNING: libwebsocketpp-dev missing and not root; run: sudo apt-get install -y libwebsocketpp-dev"
+# ensure_pkg PACKAGE WHAT_IS_LOST: installs a missing Debian package (as root), else warns.
+ensure_pkg() {
+  local pkg=$1 lost=$2
+  dpkg-query -W -f='${Status}' "$pkg" 2> /dev/null | grep -q "install ok installed" && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    log "WARNING: $pkg missing and not root; run: sudo apt-get install -y $pkg"
+    return 0
   fi
-fi
-
-# gnuplot draws bench/latency_vs_members.svg.
-if ! command -v gnuplot > /dev/null; then
-  if [[ $(id -u) -eq 0 ]]; then
-    log "installing gnuplot-nox"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-             --no-install-recommends gnuplot-nox; } \
-      || log "WARNING: could not install gnuplot-nox; no latency plot"
-  else
-    log "WARNING: gnuplot missing and not root; run: sudo apt-get install -y gnuplot-nox"
-  fi
-fi
+  log "installing $pkg"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+           --no-install-recommends "$pkg"; } \
+    || log "WARNING: could not install $pkg; $lost"
+}
+ensure_pkg libwebsocketpp-dev "the websocketpp peer will be skipped"
+ensure_pkg gnuplot-nox "no latency plot (bench/latency_vs_members.svg)"
 
 NODE_OK=1
 NODE_NOTE=""
