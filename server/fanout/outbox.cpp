@@ -18,8 +18,12 @@ void Outbox::wake(bool at_once) {
   }
 }
 
-std::size_t Outbox::counted(const Payload& payload) const {
-  return &payload == outside_bound_queued_ ? 0 : payload.size(encoding_);
+std::size_t Outbox::uncount(const Payload& payload) {
+  if (&payload == outside_bound_queued_) {
+    outside_bound_queued_ = nullptr;
+    return 0;
+  }
+  return payload.size(encoding_);
 }
 
 void Outbox::push(PayloadPtr payload) {
@@ -74,10 +78,7 @@ bool Outbox::take_message(OutMessage& out) {
     if (!first.tail(encoding_).empty()) {
       out.suffix_ = first.tail(encoding_);  // Proto: no message suffix of its own.
     }
-    queued_bytes_ -= counted(first);
-    if (&first == outside_bound_queued_) {
-      outside_bound_queued_ = nullptr;
-    }
+    queued_bytes_ -= uncount(first);
     out.whole_ = std::move(queue_.front());
     taken = 1;
   } else {
@@ -103,10 +104,7 @@ bool Outbox::take_message(OutMessage& out) {
         out.packed_.push_back(',');
       }
       out.packed_.append(piece);
-      queued_bytes_ -= counted(*queue_[i]);
-      if (queue_[i].get() == outside_bound_queued_) {
-        outside_bound_queued_ = nullptr;
-      }
+      queued_bytes_ -= uncount(*queue_[i]);
     }
   }
   // Keeps the capacity while busy; it is released once take_message finds nothing.

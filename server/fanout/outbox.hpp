@@ -91,8 +91,9 @@ class Outbox {
 
  private:
   void wake(bool at_once = false);
-  // The bytes `payload` counts against max_bytes: none for the one queued outside the bound.
-  [[nodiscard]] std::size_t counted(const Payload& payload) const;
+  // For a payload leaving the queue: the bytes it counted against max_bytes (none for the one
+  // queued outside the bound, which then no longer is).
+  [[nodiscard]] std::size_t uncount(const Payload& payload);
   void count_bytes(std::int64_t delta);
   void release();  // Drops the queue and its storage.
 
