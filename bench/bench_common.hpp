@@ -54,6 +54,9 @@ struct Args {
   double duration_s = 180, post_fraction = 0.05, post_interval_s = 3,
          reconnect_fraction_per_min = 0.20, kill_at_s = 0, sample_s = 10, warmup_s = 60,
          p99_floor_ms = 2, max_rss_slope_mib = 1.0;
+  // soak: SIGSTOP the server at pause_at_s for pause_ms, then SIGCONT (a stand-in for a stall of
+  // the machine; shows what one stall does to the latency criterion).
+  double pause_at_s = 0, pause_ms = 0;
   std::string server_cmd = "", server_log = "";
 };
 
@@ -127,6 +130,10 @@ inline Args parse(int argc, char** argv) {
       a.reconnect_fraction_per_min = std::stod(v());
     } else if (f == "--kill-at-s") {
       a.kill_at_s = std::stod(v());
+    } else if (f == "--pause-at-s") {
+      a.pause_at_s = std::stod(v());
+    } else if (f == "--pause-ms") {
+      a.pause_ms = std::stod(v());
     } else if (f == "--sample-s") {
       a.sample_s = std::stod(v());
     } else if (f == "--warmup-s") {

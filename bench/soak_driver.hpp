@@ -14,6 +14,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "bench/bench_common.hpp"
+#include "bench/soak_criteria.hpp"
 
 namespace huddle::bench::soak_sim {
 
@@ -200,7 +201,7 @@ struct Acked {
 
 struct Minute {
   std::int64_t acked = 0, deliveries = 0, reconnects = 0, drops = 0;
-  std::vector<std::int64_t> lat_ns;
+  MinuteLatencies lat_ns;  // Post-to-receive, by 10-second window of receipt.
 };
 
 struct Counters {
@@ -570,7 +571,10 @@ class Driver {
           e.chat_posted().text().size() >= 20) {
         auto& mi = minute(now);
         ++mi.deliveries;
-        mi.lat_ns.push_back(now - std::stoll(e.chat_posted().text().substr(0, 19)));
+        const auto window =
+            static_cast<std::size_t>(((now - t0_) % kMinute) * kWindowsPerMinute / kMinute);
+        mi.lat_ns[std::min(window, kWindowsPerMinute - 1)].push_back(
+            now - std::stoll(e.chat_posted().text().substr(0, 19)));
       }
     }
   }
