@@ -397,9 +397,8 @@ Result soak(const Args& args) {
   std::cout << fmt::format(
       "\n RSS slope after warm-up (MiB/min, per server process): {}  < {}  {}\n"
       " fds after warm-up -> last (per server process): {}  (+-max(20, 2%))  {}\n"
-      " steady p99 (2nd-lowest of the 10 s windows' p99s) minute 2 {:.2f} ms, last minute {:.2f} "
-      "ms,"
-      " limit max(1.2x, +{} ms) = {:.2f} ms  {}\n"
+      " steady p99 (2nd-lowest of the 10 s windows' p99s) minute 2 {:.2f} ms, "
+      "last minute {:.2f} ms, limit max(1.2x, +{} ms) = {:.2f} ms  {}\n"
       "   (whole-minute p99 {:.2f} -> {:.2f} ms; by window in the table)\n"
       " acked {} (duplicate replies {}), lost in member streams {} ({} member views), lost in "
       "history {}, appended twice {}, history chain breaks {}, drained {}  {}\n"
