@@ -386,7 +386,7 @@ Result soak(const Args& args) {
       }
     }
     std::cout << fmt::format(
-        " {:>6}  {:>7.1f}  {:>4}  {:>5}  {:>10}  {:>6.2f}  {:>6.2f}  {:>14.2f}  {:>10}  {:>5}  "
+        " {:>6}  {:>7.1f}  {:>4}  {:>5}  {:>10}  {:>6.2f}  {:>6.2f}  {:>13.2f}  {:>10}  {:>5}  "
         "[{}]\n",
         i + 1, last ? last->rss_mib : 0.0, last ? last->fds : 0, minutes[i].acked,
         minutes[i].deliveries, pct.p50_us / 1000.0, pct.p99_us / 1000.0,
