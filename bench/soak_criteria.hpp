@@ -68,18 +68,27 @@ inline double steady_p99_ms(const MinuteLatencies& w) {
 
 struct P99Drift {
   double baseline_ms = std::nan("");  // Steady p99 of minute 2.
-  double last_ms = std::nan("");      // Steady p99 of the last whole minute.
+  double last_ms = std::nan("");      // The lowest steady p99 of the last minutes judged.
   double limit_ms = std::nan("");     // max(1.2 x baseline, baseline + floor).
   bool ok = false;
 };
 
-// The criterion: the last minute's steady p99 within max(1.2x, +floor_ms) of minute 2's. The floor
-// is there because at a 5 ms p99, 1.2x is 1 ms, below the run-to-run noise of a shared machine.
-inline P99Drift p99_drift(const MinuteLatencies& minute2, const MinuteLatencies& last,
+// The criterion: the steady p99 of one of the last minutes (the last three, or as many as the run
+// has after minute 2) within max(1.2x, +floor_ms) of minute 2's. The floor is there because at a 5
+// ms p99, 1.2x is 1 ms, below the run-to-run noise of a shared machine. Why one of the last three:
+// on this VM a slow spell can fill a whole minute (a 60-minute run here had steady p99s of 4-8 ms,
+// and 22.5 and 27.8 ms in two of its first twenty minutes, each alone between normal minutes); a
+// cost that grows with the run is there in all three.
+inline P99Drift p99_drift(const MinuteLatencies& minute2, const std::vector<MinuteLatencies>& last,
                           double floor_ms) {
   P99Drift d;
   d.baseline_ms = steady_p99_ms(minute2);
-  d.last_ms = steady_p99_ms(last);
+  for (const auto& m : last) {
+    const double v = steady_p99_ms(m);
+    if (!std::isnan(v) && (std::isnan(d.last_ms) || v < d.last_ms)) {
+      d.last_ms = v;
+    }
+  }
   d.limit_ms = std::max(1.2 * d.baseline_ms, d.baseline_ms + floor_ms);
   d.ok = !std::isnan(d.baseline_ms) && !std::isnan(d.last_ms) && d.last_ms <= d.limit_ms;
   return d;
